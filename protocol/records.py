@@ -36,13 +36,9 @@ LangShort = dict[Language, ShortText]
 Iri = Annotated[str, Meta(pattern=r"^(https?|did|urn|mailto):[^\s<>\"{}|\\^`]+$", max_length=2000)]
 HttpIri = Annotated[str, Meta(pattern=r"^https?://[^\s<>\"{}|\\^`]+$", max_length=2000)]
 Date = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
-DateTime = Annotated[
-    str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-]
+DateTime = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
 #: A year, a month, a day, or an ISO 8601 interval of those ("2021", "2020-01/2023-12").
-Period = Annotated[
-    str, Meta(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$")
-]
+Period = Annotated[str, Meta(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$")]
 Version = Annotated[int, Meta(ge=1, le=2**31)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 
@@ -193,7 +189,9 @@ _decoder = msgspec.json.Decoder(Record)
 _PATH = re.compile(r"at `\$(.*)`$")
 
 
-def _clerk_words(exc: msgspec.ValidationError | msgspec.DecodeError, record_id: str | None) -> InvalidRecord:
+def _clerk_words(
+    exc: msgspec.ValidationError | msgspec.DecodeError, record_id: str | None
+) -> InvalidRecord:
     """Turn msgspec's message into one that names the record, the field and the rule."""
     text = str(exc)
     match = _PATH.search(text)
