@@ -1,0 +1,1 @@
+"""Importers that turn what a city office already has (CSV spreadsheets) into record drafts."""

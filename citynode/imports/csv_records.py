@@ -1,0 +1,415 @@
+"""Read the practices and results CSV templates into record drafts.
+
+Innovation offices keep their practices in spreadsheets. A practices file has one row per
+practice; a results file has one row per measurement, and the rows that share a `result_slug`
+form one result. `docs/csv-template.md` lists every column in English and Spanish.
+
+A draft is a record without the metadata the node fills in (`version`, `issued`, `publisher`,
+`proof`...), with a relative id `records/<slug>` that the node resolves against its base URL.
+
+Every row is checked in full and every problem is collected, then raised as one
+`CsvImportError`, so the clerk fixes the whole file in one pass. Row numbers count the header as
+row 1, as a spreadsheet shows them; a quoted cell with line breaks is still one row. Whether a
+file is stored all or nothing is the caller's decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Final
+
+from citynode.imports import csv_cells as cells
+from citynode.imports.csv_table import (
+    LONG,
+    SHORT,
+    CsvImportError,
+    Row,
+    check_header,
+    decode,
+    read_table,
+)
+from protocol.errors import InvalidRecord
+from protocol.records import LANGUAGES, RECORD_CONTEXT, parse_record
+
+Draft = dict[str, Any]
+
+__all__ = [
+    "PRACTICE_COLUMNS",
+    "RESULT_COLUMNS",
+    "CsvImportError",
+    "read_csv_file",
+    "read_practices",
+    "read_results",
+]
+
+
+# Text columns written once per language (`title_es`, `title_en`, `title_pt`): column base ->
+# (record term, length limit).
+PRACTICE_TEXTS: Final = {
+    "title": ("title", SHORT),
+    "summary": ("summary", LONG),
+    "description": ("description", LONG),
+    "problem": ("problem", LONG),
+    "approach": ("approach", LONG),
+    "lessons_learned": ("lessonsLearned", LONG),
+    "transferability": ("transferability", LONG),
+    "responsible": ("responsible", SHORT),
+}
+RESULT_TEXTS: Final = {
+    "title": ("title", SHORT),
+    "summary": ("summary", LONG),
+    "description": ("description", LONG),
+}
+MEASUREMENT_TEXTS: Final = {"indicator": ("indicator", SHORT)}
+
+
+def _per_language(*bases: str) -> list[str]:
+    return [f"{base}_{lang}" for base in bases for lang in LANGUAGES]
+
+
+#: The columns of each template, in the order the shipped templates use. Any subset in any order
+#: is accepted as long as the required columns are there.
+PRACTICE_COLUMNS: Final = [
+    "slug",
+    "type",
+    "status",
+    *_per_language("title", "summary", "problem", "approach", "lessons_learned"),
+    *_per_language("transferability", "description"),
+    "themes",
+    "sdgs",
+    *_per_language("keywords"),
+    "start_date",
+    "end_date",
+    "website",
+    *_per_language("responsible"),
+    "contact_name",
+    "contact_email",
+    "contact_url",
+    "spatial",
+    "legal_basis",
+    "illustrative",
+]
+RESULT_GROUP_COLUMNS: Final = [
+    "result_slug",
+    "result_of",
+    "status",
+    "progress",
+    *_per_language("title", "summary", "description"),
+]
+MEASUREMENT_COLUMNS: Final = [
+    *_per_language("indicator"),
+    "value",
+    "unit",
+    "period",
+    "role",
+    "source",
+    "illustrative",
+]
+RESULT_COLUMNS: Final = RESULT_GROUP_COLUMNS + MEASUREMENT_COLUMNS
+
+_REQUIRED: Final = {
+    "practices": ("slug", "type", "status", "title_*", "summary_*"),
+    "results": ("result_slug", "result_of", "status", "title_*"),
+}
+_LANGUAGE_BASES: Final = {*PRACTICE_TEXTS, *RESULT_TEXTS, *MEASUREMENT_TEXTS, "keywords"}
+
+
+def _rows(
+    text: str, file: str, template: str, known: Iterable[str]
+) -> tuple[list[Row], list[CsvImportError]]:
+    names, data = read_table(text, file)
+    problems = check_header(names, file, template, known, _REQUIRED[template], _LANGUAGE_BASES)
+    if problems:
+        raise CsvImportError.collect(file, problems)  # rows cannot be read against a bad header
+    rows: list[Row] = []
+    for number, values in data:
+        row = Row(file, number, {}, problems)
+        for index, value in enumerate(values):
+            name = names[index] if index < len(names) else ""
+            if name:
+                row.cells[name] = value
+            elif value.strip():
+                row.fail(
+                    None, f"cell {index + 1} ('{value.strip()[:40]}') is in a column without a name"
+                )
+        rows.append(row)
+    return rows, problems
+
+
+# --- practices ----------------------------------------------------------------------------
+
+
+def read_practices(text: str, source_name: str) -> list[Draft]:
+    """Drafts of the practices in a practices CSV; raises `CsvImportError` listing every problem."""
+    rows, problems = _rows(text, source_name, "practices", PRACTICE_COLUMNS)
+    drafts: list[Draft] = []
+    slugs: dict[str, int] = {}
+    for row in rows:
+        draft = _practice(row)
+        slug = row.cell("slug").removeprefix("records/")
+        if slug and slug in slugs:
+            row.fail(
+                "slug",
+                f"'{slug}' is already used on row {slugs[slug]}; every practice needs its own slug",
+            )
+        if slug:
+            slugs.setdefault(slug, row.number)
+        if draft is not None:
+            _check_with_model(draft, row, [])
+            drafts.append(draft)
+    if problems:
+        raise CsvImportError.collect(source_name, problems)
+    return drafts
+
+
+def _practice(row: Row) -> Draft | None:
+    before = len(row.problems)
+    who = "every practice"
+    draft: Draft = {
+        "id": f"records/{row.read('slug', cells.read_slug, required=who)}",
+        "type": row.read("type", cells.read_type, required=who),
+        "status": row.read("status", cells.read_status, required=who),
+    }
+    for base, (term, limit) in PRACTICE_TEXTS.items():
+        required = who if base in ("title", "summary") else None
+        if found := row.texts(base, limit, required=required):
+            draft[term] = found
+    optional: dict[str, tuple[str, Callable[[str], Any]]] = {
+        "themes": ("themes", cells.read_themes),
+        "sdgs": ("sdgs", cells.read_sdgs),
+        "start_date": ("startDate", cells.read_date),
+        "end_date": ("endDate", cells.read_date),
+        "website": ("website", cells.read_url),
+        "spatial": ("spatial", cells.read_wikidata),
+    }
+    for column, (term, reader) in optional.items():
+        if (value := row.read(column, reader)) is not None:
+            draft[term] = value
+    if keywords := row.keywords():
+        draft["keywords"] = keywords
+    if contact := _contact(row):
+        draft["contactPoint"] = contact
+    # The act's name is in the city's own language: the first the row has a title in.
+    act_language = next((lang for lang in LANGUAGES if row.cell(f"title_{lang}")), LANGUAGES[0])
+    acts = row.read("legal_basis", lambda cell: cells.read_legal_basis(cell, act_language))
+    if acts:
+        draft["legalBasis"] = acts
+    if row.read("illustrative", cells.read_bool):
+        draft["illustrative"] = True
+    start, end = draft.get("startDate"), draft.get("endDate")
+    if start and end and end < start:
+        row.fail("end_date", f"the end date {end} is before the start date {start}")
+    return draft if len(row.problems) == before else None
+
+
+def _contact(row: Row) -> Draft | None:
+    name = row.cell("contact_name")
+    email = row.read("contact_email", cells.read_email)
+    url = row.read("contact_url", cells.read_url)
+    if not name:
+        if email or url:
+            row.fail("contact_name", "a contact needs a name (a person, office or unit)")
+        return None
+    contact: Draft = {"type": "Organization", "fn": name}
+    if email:
+        contact["hasEmail"] = email
+    if url:
+        contact["url"] = url
+    return contact
+
+
+# --- results ------------------------------------------------------------------------------
+
+
+def read_results(text: str, source_name: str) -> list[Draft]:
+    """Drafts of the results in a results CSV (rows grouped by `result_slug`)."""
+    rows, problems = _rows(text, source_name, "results", RESULT_COLUMNS)
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        slug = row.read("result_slug", cells.read_slug, required="every row")
+        if slug is not None:
+            groups.setdefault(slug, []).append(row)
+    drafts: list[Draft] = []
+    for slug, group in groups.items():
+        before = len(problems)
+        draft = _result(slug, group)
+        if len(problems) == before:
+            _check_with_model(draft, group[0], group)
+            drafts.append(draft)
+    if problems:
+        raise CsvImportError.collect(source_name, problems)
+    return drafts
+
+
+def _result(slug: str, group: list[Row]) -> Draft:
+    """Result-level cells may sit on any row of the group, but must agree where repeated."""
+    shared: dict[str, str] = {}
+    first_row: dict[str, Row] = {}
+    for column in RESULT_GROUP_COLUMNS[1:]:
+        for row in group:
+            text = row.cell(column)
+            if not text:
+                continue
+            if column not in shared:
+                shared[column], first_row[column] = text, row
+            elif text != shared[column]:
+                row.fail(
+                    column,
+                    f"differs from row {first_row[column].number} of result '{slug}'; leave it "
+                    "empty or repeat the same value",
+                )
+    # Read the shared cells through one synthetic row so errors point at the first row of the
+    # group, which is where the clerk wrote them (or should write them).
+    head = group[0]
+    carrier = Row(head.file, head.number, shared, head.problems)
+    who = f"result '{slug}'"
+    draft: Draft = {"id": f"records/{slug}", "type": "Result"}
+    of = carrier.read("result_of", _read_result_of, required=who)
+    draft["resultOf"] = of
+    draft["status"] = carrier.read("status", cells.read_status, required=who)
+    for base, (term, limit) in RESULT_TEXTS.items():
+        if found := carrier.texts(base, limit, required=who if base == "title" else None):
+            draft[term] = found
+    if (progress := carrier.read("progress", cells.read_percent)) is not None:
+        draft["progress"] = progress
+    measurements = [m for row in group if (m := _measurement(row)) is not None]
+    if measurements:
+        draft["measurements"] = measurements
+    return draft
+
+
+def _read_result_of(cell: str) -> str:
+    """The practice's slug, its relative id, or an absolute IRI of a practice on this node."""
+    text = cell.strip()
+    if text.startswith(("http://", "https://")):
+        return cells.read_url(text)
+    return f"records/{cells.read_slug(text)}"
+
+
+def _measurement(row: Row) -> Draft | None:
+    if not any(row.cell(column) for column in MEASUREMENT_COLUMNS):
+        return None  # a row that only carries result-level cells
+    who = "every measurement"
+    measurement: Draft = {"type": "Measurement"}
+    indicator = row.texts("indicator", SHORT, required=who)
+    measurement["indicator"] = indicator
+    measurement["value"] = row.read("value", cells.read_number, required=who)
+    unit = row.cell("unit")
+    if not unit:
+        row.fail("unit", f"this cell is empty; {who} needs one (people, %, schools, km...)")
+    elif len(unit) > SHORT:
+        row.fail("unit", f"the unit has {len(unit)} characters; the limit is {SHORT}")
+    measurement["unit"] = unit
+    measurement["period"] = row.read("period", cells.read_period, required=who)
+    role = row.read("role", cells.read_role)
+    if role and role != "observed":  # observed is the model's default; drafts leave defaults out
+        measurement["role"] = role
+    if source := row.read("source", cells.read_url):
+        measurement["source"] = source
+    if row.read("illustrative", cells.read_bool):
+        measurement["illustrative"] = True
+    return measurement
+
+
+# --- the record model as a last check ------------------------------------------------------
+
+_PLACEHOLDER_BASE: Final = "https://csv-import.invalid/"
+_TERM_COLUMNS: Final = {
+    "lessonsLearned": "lessons_learned",
+    "startDate": "start_date",
+    "endDate": "end_date",
+    "legalBasis": "legal_basis",
+    "resultOf": "result_of",
+    "contactPoint.fn": "contact_name",
+    "contactPoint.hasEmail": "contact_email",
+    "contactPoint.url": "contact_url",
+}
+
+
+def _check_with_model(draft: Draft, row: Row, measurement_rows: list[Row]) -> None:
+    """Validate the draft as the node will, so a rule the cell readers miss still names a cell.
+
+    The model (protocol.records) is the one source of the rules; the readers above only exist to
+    give better words for the common mistakes.
+    """
+    document = {
+        **draft,
+        "@context": RECORD_CONTEXT,
+        "id": _PLACEHOLDER_BASE + draft["id"],
+        "version": 1,
+        "issued": "2000-01-01T00:00:00Z",
+        "modified": "2000-01-01T00:00:00Z",
+        "publisher": "did:web:csv-import.invalid",
+    }
+    if isinstance(draft.get("resultOf"), str) and draft["resultOf"].startswith("records/"):
+        document["resultOf"] = _PLACEHOLDER_BASE + draft["resultOf"]
+    try:
+        parse_record(document)
+    except InvalidRecord as exc:
+        # The field path, or failing that the quoted path in the message (msgspec writes a
+        # language-map value as `title[...]`).
+        quoted = re.search(r"'([A-Za-z@][\w.\[\]]*)", exc.message)
+        candidates = [
+            str(exc.detail.get("path", "")),
+            str(exc.detail.get("field", "")),
+            quoted.group(1) if quoted else "",
+        ]
+        path = next((c for c in candidates if _column_for(c)), "")
+        target, column = row, _column_for(path)
+        index = re.match(r"measurements\[(\d+)\]", path)
+        if index and measurement_rows:
+            with_values = [
+                r for r in measurement_rows if any(r.cell(c) for c in MEASUREMENT_COLUMNS)
+            ]
+            position = int(index.group(1))
+            target = with_values[position] if position < len(with_values) else row
+        target.fail(column, _plain_rule(str(exc.detail.get("rule", exc.message))))
+
+
+def _column_for(path: str) -> str | None:
+    path = re.sub(r"^measurements\[\d+\]\.?", "", path)
+    if not path:
+        return None
+    parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit() and p != "..."]
+    if not parts:
+        return None
+    if ".".join(parts[:2]) in _TERM_COLUMNS:
+        return _TERM_COLUMNS[".".join(parts[:2])]
+    column = _TERM_COLUMNS.get(parts[0], parts[0])
+    if column in _LANGUAGE_BASES and len(parts) > 1 and parts[1] in LANGUAGES:
+        return f"{column}_{parts[1]}"
+    return column
+
+
+def _plain_rule(rule: str) -> str:
+    if match := re.search(r"length <= (\d+)", rule):
+        return f"the text is too long; the limit is {match.group(1)} characters"
+    if "length >= 1" in rule:
+        return "this cell is empty"
+    return f"the record model does not accept this value ({rule})"
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def read_csv_file(path: str | Path) -> list[Draft]:
+    """Drafts from a practices or a results CSV, told apart by the header.
+
+    Blocking file I/O: call it from the CLI or through `asyncio.to_thread`.
+    """
+    path = Path(path)
+    text = decode(path.read_bytes())
+    names, _ = read_table(text, path.name)
+    if "result_slug" in names:
+        return read_results(text, path.name)
+    if "slug" in names:
+        return read_practices(text, path.name)
+    raise CsvImportError(
+        path.name,
+        "this is neither a practices file (it would have a 'slug' column) nor a results file "
+        "(it would have a 'result_slug' column); start from a template in "
+        "citynode/samples/templates/",
+        row=1,
+    )
