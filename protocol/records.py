@@ -38,7 +38,8 @@ HttpIri = Annotated[str, Meta(pattern=r"^https?://[^\s<>\"{}|\\^`]+$", max_lengt
 Date = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 DateTime = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")]
 #: A year, a month, a day, or an ISO 8601 interval of those ("2021", "2020-01/2023-12").
-Period = Annotated[str, Meta(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$")]
+_YMD = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"
+Period = Annotated[str, Meta(pattern=f"^{_YMD}(/{_YMD})?$")]
 Version = Annotated[int, Meta(ge=1, le=2**31)]
 Percent = Annotated[int, Meta(ge=0, le=100)]
 
@@ -186,7 +187,23 @@ PRACTICE_TYPES: Final = ("Project", "Policy", "Programme")
 RECORD_TYPES: Final = ("Project", "Policy", "Programme", "Result", "Tombstone")
 
 _decoder = msgspec.json.Decoder(Record)
-_PATH = re.compile(r"at `\$(.*)`$")
+_PATH = re.compile(r" - at `(?:key` in `)?\$(?P<path>[^`]*)`$")
+_IS_KEY = re.compile(r" - at `key` in `")
+
+#: What a value must look like, by field, in a clerk's words (instead of a regular expression).
+_EXPECTED = {
+    "period": "a year (2021), a month (2021-05), a day (2021-05-31) or a range like 2020/2023",
+    "startDate": "a date like 2024-05-31",
+    "endDate": "a date like 2024-05-31",
+    "dateDocument": "a date like 2024-05-31",
+    "issued": "a UTC time like 2024-05-31T10:00:00Z",
+    "modified": "a UTC time like 2024-05-31T10:00:00Z",
+    "created": "a UTC time like 2024-05-31T10:00:00Z",
+    "status": f"one of {STATUS_NS}planned, ongoing, completed, suspended or discontinued",
+    "themes": f"a theme like {THEME_NS}connectivity or an EU data theme IRI",
+    "sdgs": f"a UN SDG goal or target like {SDG_NS}11.2",
+    "hasEmail": "an address like mailto:innovacion@medellin.gov.co",
+}
 
 
 def _clerk_words(
@@ -195,15 +212,31 @@ def _clerk_words(
     """Turn msgspec's message into one that names the record, the field and the rule."""
     text = str(exc)
     match = _PATH.search(text)
-    field = match.group(1).lstrip(".") if match else None
-    rule = _PATH.sub("", text).strip().rstrip("-").strip()
-    if "Object contains unknown field" in rule:
-        rule = rule.replace("Object contains unknown field", "unknown term") + (
-            " (not in the citynode vocabulary)"
-        )
-    where = f" in field '{field}'" if field else ""
+    path = match.group("path").lstrip(".") if match else ""
+    rule = _PATH.sub("", text).strip()
+    field = re.sub(r"\[[^\]]*\]", "", path).split(".")[-1] if path else ""
+    if rule.startswith("Object contains unknown field"):
+        name = rule.split("`")[1]
+        where = f" in '{path}'" if path else ""
+        rule = f"unknown term `{name}`{where} (not in the citynode vocabulary)"
+        field = name
+    elif rule.startswith("Object missing required field"):
+        name = rule.split("`")[1]
+        rule = f"missing required field '{name}'" + (f" in '{path}'" if path else "")
+        field = name
+    elif _IS_KEY.search(text) and "enum value" in rule:
+        tag = rule.split("'")[1] if "'" in rule else rule
+        rule = f"language '{tag}' is not allowed in '{path}': use {', '.join(LANGUAGES)}"
+    elif field == "type" and rule.startswith("Invalid value"):
+        rule = f"type {rule.removeprefix('Invalid value ')} is not one of {', '.join(RECORD_TYPES)}"
+    elif "matching regex" in rule and field in _EXPECTED:
+        rule = f"'{path}' must be {_EXPECTED[field]}"
+    elif field:
+        rule = f"'{path}': {rule}"
     who = f"record {record_id}" if record_id else "the record"
-    return InvalidRecord(f"{who}: {rule}{where}", record=record_id, field=field or None, rule=rule)
+    return InvalidRecord(
+        f"{who}: {rule}", record=record_id, field=field or None, path=path or None, rule=rule
+    )
 
 
 def _guess_id(document: Any) -> str | None:

@@ -1,0 +1,39 @@
+"""The app factory: `create_app(config)` builds the node's aiohttp application.
+
+The node (database, identity, publisher) opens in a cleanup context, so its lifetime is the
+application's and a test can run several nodes in one process (STYLE.md point 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from citynode.config import NodeConfig
+from citynode.node import Node
+from citynode.web import editor, openapi, records, wellknown
+from citynode.web.errors import error_middleware
+from citynode.web.keys import CONFIG, NODE
+
+
+def create_app(config: NodeConfig) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+    )
+    app[CONFIG] = config
+    app.add_routes(wellknown.routes)
+    app.add_routes(records.routes)
+    app.add_routes(editor.routes)
+    app.add_routes(openapi.routes)
+    app.cleanup_ctx.append(_node_context)
+    return app
+
+
+async def _node_context(app: web.Application) -> AsyncIterator[None]:
+    node = await Node.open(app[CONFIG].home_path)
+    app[NODE] = node
+    try:
+        yield
+    finally:
+        await node.close()

@@ -1,0 +1,137 @@
+"""The `citynode` command: the only place that parses arguments, sets up logging and starts uvloop.
+
+Each subcommand is a thin call into the node's services (STYLE.md point 7). Errors are printed
+in plain words (naming the file, row or field) with exit status 1; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from citynode import commands
+from citynode.errors import NodeError
+from protocol.errors import ProtocolError
+from vocab import VocabError
+
+Runner = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def _home(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", required=True, type=Path, help="the node's home folder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citynode", description="A city's node: signed practice records, federated."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = sub.add_parser("init", help="create a node: config, signing key, database")
+    _home(init)
+    init.add_argument("--url", required=True, help="public base URL, e.g. https://medellin.example")
+    init.add_argument("--name", required=True, help="city name, e.g. Medellín")
+    init.add_argument("--country", required=True, help="ISO 3166 country code, e.g. CO")
+    init.add_argument("--wikidata", help="Wikidata IRI of the city")
+    init.add_argument("--languages", default="es,en", help="comma-separated: es,en,pt")
+    init.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    init.add_argument("--port", type=int, help="port to listen on (default: the URL's port)")
+    init.add_argument(
+        "--allow-private-peers",
+        action="store_true",
+        help="allow peers on loopback or private addresses (tests, demo)",
+    )
+    init.add_argument(
+        "--illustrative",
+        action="store_true",
+        help="mark this node's pages as illustrative sample data",
+    )
+    init.set_defaults(run=commands.init)
+
+    serve = sub.add_parser("serve", help="run the node's HTTP server")
+    _home(serve)
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=commands.serve)
+
+    publish = sub.add_parser("publish", help="publish records from JSON-LD, Turtle or CSV files")
+    _home(publish)
+    publish.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    publish.add_argument("--quiet", action="store_true", help="no progress bar")
+    publish.set_defaults(run=commands.publish)
+
+    withdraw = sub.add_parser("withdraw", help="withdraw a record (publishes a signed tombstone)")
+    _home(withdraw)
+    withdraw.add_argument("id", help="record id (URL) or slug")
+    withdraw.add_argument("--reason", help="why, in the node's first language")
+    withdraw.set_defaults(run=commands.withdraw)
+
+    export = sub.add_parser("export", help="write every record in one format")
+    _home(export)
+    export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.set_defaults(run=commands.export)
+
+    verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")
+    verify.add_argument("source", help="a record file or URL")
+    verify.set_defaults(run=commands.verify)
+
+    token = sub.add_parser("token", help="editor API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", help="create a bearer token for the editor API")
+    _home(create)
+    create.add_argument("--label", default="editor", help="who or what the token is for")
+    create.set_defaults(run=commands.token_create)
+
+    key = sub.add_parser("key", help="signing keys")
+    key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    rotate = key_sub.add_parser("rotate", help="retire the signing key and start a new one")
+    _home(rotate)
+    rotate.set_defaults(run=commands.key_rotate)
+    revoke = key_sub.add_parser("revoke", help="mark a key compromised (from a time on)")
+    _home(revoke)
+    revoke.add_argument("key_id", help="e.g. key-1")
+    revoke.add_argument("--at", help="compromise time (UTC, default now)")
+    revoke.set_defaults(run=commands.key_revoke)
+
+    backup = sub.add_parser("backup", help="copy the database safely while the node runs")
+    _home(backup)
+    backup.add_argument("destination", type=Path)
+    backup.set_defaults(run=commands.backup)
+
+    commands.add_extra_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    run: Runner = args.run
+    try:
+        return uvloop.run(run(args))
+    except (NodeError, ProtocolError, VocabError) as exc:
+        print(f"citynode: {exc.message if hasattr(exc, 'message') else exc}", file=sys.stderr)
+        _print_detail(getattr(exc, "detail", {}))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print_detail(detail: dict[str, Any]) -> None:
+    for item in detail.get("errors", [])[1:]:
+        print(f"  - {item.get('message')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The node's configuration: `citynode.toml` in the node's home folder.
+
+Config Structs forbid unknown fields (STYLE.md point 3): a typo in citynode.toml fails loudly
+instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+from citynode.errors import ConfigError
+
+CONFIG_FILE = "citynode.toml"
+DATABASE_FILE = "citynode.db"
+KEYS_DIR = "keys"
+
+Language = Literal["es", "en", "pt"]
+
+
+class NodeSection(Struct, forbid_unknown_fields=True, kw_only=True):
+    base_url: Annotated[str, Meta(pattern=r"^https?://[^/\s]+(/[^\s]*)?$")]
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+    wikidata: str | None = None
+    languages: list[Language] = msgspec.field(default_factory=lambda: ["es", "en"])
+    illustrative: bool = False
+
+
+class ServerSection(Struct, forbid_unknown_fields=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8700
+    max_body_bytes: Annotated[int, Meta(ge=1024, le=64 * 1024 * 1024)] = 2 * 1024 * 1024
+    max_page_size: Annotated[int, Meta(ge=1, le=5000)] = 500
+
+
+class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
+    # Loopback and private addresses are refused as peers unless the operator allows them
+    # (tests and the demo run every node on 127.0.0.1).
+    allow_private_peers: bool = False
+    allow: list[str] = []
+    deny: list[str] = []
+    relay: bool = True
+    sync_interval_seconds: Annotated[float, Meta(gt=0)] = 60.0
+    reconcile_interval_seconds: Annotated[float, Meta(gt=0)] = 600.0
+    live_search: bool = False
+
+
+class NodeConfig(Struct, forbid_unknown_fields=True, kw_only=True):
+    node: NodeSection
+    server: ServerSection = msgspec.field(default_factory=ServerSection)
+    federation: FederationSection = msgspec.field(default_factory=FederationSection)
+    home: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.node.base_url.rstrip("/")
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home)
+
+    @property
+    def database_path(self) -> Path:
+        return self.home_path / DATABASE_FILE
+
+    @property
+    def keys_path(self) -> Path:
+        return self.home_path / KEYS_DIR
+
+
+def load_config(home: Path) -> NodeConfig:
+    """Read `citynode.toml` from a node's home folder, naming the file and field on error."""
+    path = home / CONFIG_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} not found: create the node first with `citynode init --home {home} ...`",
+            file=str(path),
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", file=str(path)) from None
+    try:
+        config = msgspec.convert(raw, NodeConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}", file=str(path)) from None
+    return msgspec.structs.replace(config, home=str(home.resolve()))
+
+
+def _toml_value(value: object) -> str:
+    # JSON strings, numbers, booleans and arrays of those are valid TOML values.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def render_config(config: NodeConfig) -> str:
+    """The config as TOML text (the inverse of load_config, comments included)."""
+    lines = ["# citynode configuration. Unknown keys are an error.", ""]
+    for section_name in ("node", "server", "federation"):
+        section = getattr(config, section_name)
+        lines.append(f"[{section_name}]")
+        for field in msgspec.structs.fields(section):
+            value = getattr(section, field.name)
+            if value is None:
+                continue
+            lines.append(f"{field.name} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_config(config: NodeConfig, home: Path) -> Path:
+    path = home / CONFIG_FILE
+    path.write_text(render_config(config), encoding="utf-8")
+    return path

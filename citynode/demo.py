@@ -1,0 +1,120 @@
+"""`make demo`: city nodes on loopback with the shipped sample data, on SQLite.
+
+Each sample city in `citynode/samples/<city>/` (node.json + records.jsonld) gets a home folder in
+`demo-data/<city>`, is created on first run, (re)publishes its samples (unchanged records make no
+new version), and serves on 127.0.0.1 at its port. Ctrl-C stops them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import uvloop
+from aiohttp import web
+
+from citynode.app import create_app
+from citynode.config import (
+    FederationSection,
+    NodeConfig,
+    NodeSection,
+    ServerSection,
+    load_config,
+)
+from citynode.imports.files import read_drafts
+from citynode.node import Node, create_home
+
+SAMPLES = Path(__file__).parent / "samples"
+DEFAULT_CITIES = ("medellin",)
+
+
+class SampleCity(msgspec.Struct, kw_only=True):
+    name: str
+    country: str
+    port: int
+    wikidata: str | None = None
+    languages: list[str] = msgspec.field(default_factory=lambda: ["es", "en"])
+    illustrative: bool = False
+
+
+def sample_city(slug: str) -> SampleCity:
+    return msgspec.json.decode((SAMPLES / slug / "node.json").read_bytes(), type=SampleCity)
+
+
+async def prepare_city(slug: str, data_dir: Path, host: str = "127.0.0.1") -> NodeConfig:
+    """Create the city's node if missing and publish its sample records."""
+    city = sample_city(slug)
+    home = data_dir / slug
+    if not (home / "citynode.toml").exists():
+        config = msgspec.convert(
+            msgspec.to_builtins(
+                NodeConfig(
+                    node=NodeSection(
+                        base_url=f"http://{host}:{city.port}",
+                        name=city.name,
+                        country=city.country,
+                        wikidata=city.wikidata,
+                        languages=city.languages,  # type: ignore[arg-type]
+                        illustrative=city.illustrative or slug not in DEFAULT_CITIES,
+                    ),
+                    server=ServerSection(host=host, port=city.port),
+                    federation=FederationSection(allow_private_peers=True),
+                )
+            ),
+            NodeConfig,
+        )
+        await create_home(config, home)
+    node = await Node.open(home)
+    try:
+        drafts: list[dict[str, Any]] = read_drafts(
+            SAMPLES / slug / "records.jsonld", node.config.base_url
+        )
+        await node.publisher.publish(drafts)
+    finally:
+        await node.close()
+    return load_config(home)
+
+
+async def run(cities: list[str], data_dir: Path) -> None:
+    runners: list[web.AppRunner] = []
+    lines = []
+    try:
+        for slug in cities:
+            config = await prepare_city(slug, data_dir)
+            runner = web.AppRunner(create_app(config), access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, config.server.host, config.server.port).start()
+            runners.append(runner)
+            lines.append(
+                f"  {config.node.name:<12} {config.base_url}/records   "
+                f"(DID document: {config.base_url}/.well-known/did.json)"
+            )
+        print("citynode demo: these city nodes are running (Ctrl-C stops them)", flush=True)
+        for line in lines:
+            print(line, flush=True)
+        await asyncio.Event().wait()
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="run the citynode demo federation")
+    parser.add_argument("--data", type=Path, default=Path("demo-data"))
+    parser.add_argument("--cities", default=",".join(DEFAULT_CITIES))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        uvloop.run(run([c for c in args.cities.split(",") if c], args.data))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

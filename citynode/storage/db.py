@@ -1,0 +1,84 @@
+"""The SQLite database: one writer connection, one reader connection, WAL, migrations.
+
+Why this shape (DESIGN.md "Storage"): SQLite allows one writer at a time, so every write goes
+through one connection under an asyncio lock and one transaction per batch; WAL lets the reader
+connection answer queries while a write is in progress. `synchronous=FULL` makes a committed
+transaction survive power loss, so a write acknowledged to a user or a peer is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from citynode.storage.migrations import migrate
+
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-65536",
+)
+
+
+class Database:
+    """The node's database file, opened with a writer and a reader connection."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self.reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        writer = await _connect(path)
+        try:
+            await migrate(writer)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        await reader.execute("PRAGMA query_only=ON")
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._writer.close()
+        await self.reader.close()
+
+    async def backup_to(self, destination: Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup API)."""
+        target = await aiosqlite.connect(destination)
+        try:
+            await self.reader.backup(target)
+        finally:
+            await target.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: committed when the block ends, rolled back on any error."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: the module never opens transactions behind our back; `transaction()`
+    # issues BEGIN/COMMIT itself.
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    for pragma in _PRAGMAS:
+        await conn.execute(pragma)
+    return conn

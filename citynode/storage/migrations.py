@@ -1,0 +1,100 @@
+"""Schema migrations, versioned in code and recorded in `PRAGMA user_version`.
+
+A migration is a tuple of SQL statements; migration N runs once, in one transaction, on a
+database whose user_version is N-1. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from citynode.search.schema import STATEMENTS as SEARCH_STATEMENTS
+
+_RECORDS = (
+    # Every version ever accepted, immutable, keyed by (id, version). `seq` is the changes-feed
+    # position: AUTOINCREMENT never reuses a value, so a cursor stays valid forever.
+    """CREATE TABLE records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        modified TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        body BLOB NOT NULL,
+        UNIQUE (id, version)
+    )""",
+    # The current version of each record (a tombstone is a current version too).
+    """CREATE TABLE current (
+        id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        seq INTEGER NOT NULL REFERENCES records(seq),
+        type TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        status TEXT,
+        modified TEXT NOT NULL
+    )""",
+    "CREATE INDEX current_origin ON current (origin, type, modified)",
+    "CREATE INDEX current_modified ON current (modified)",
+    "CREATE INDEX current_seq ON current (seq)",
+    # The nodes records come from (this node included), so a record shows its city.
+    """CREATE TABLE origins (
+        did TEXT PRIMARY KEY,
+        base_url TEXT NOT NULL,
+        city TEXT NOT NULL,
+        country TEXT NOT NULL,
+        wikidata TEXT,
+        is_self INTEGER NOT NULL DEFAULT 0
+    )""",
+    # This node's signing keys (public part and lifecycle; private keys live in files).
+    """CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        public_multibase TEXT NOT NULL,
+        created TEXT NOT NULL,
+        retired TEXT,
+        revoked TEXT
+    )""",
+    # Editor API tokens, stored as SHA-256 hashes only.
+    """CREATE TABLE tokens (
+        token_id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL,
+        created TEXT NOT NULL,
+        revoked TEXT
+    )""",
+    # Counters an operator reads (rejected inputs by kind and source).
+    """CREATE TABLE counters (
+        name TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        value INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, source)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _RECORDS,
+    tuple(SEARCH_STATEMENTS),
+)
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Bring the schema to the newest version; returns the version reached."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    if current > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database schema is version {current}, newer than this citynode "
+            f"({len(MIGRATIONS)}): upgrade citynode before opening it"
+        )
+    for number, statements in enumerate(MIGRATIONS[current:], start=current + 1):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+    return len(MIGRATIONS)

@@ -1,0 +1,258 @@
+"""Record versions in SQLite: append (inside a write transaction) and read.
+
+Rows are immutable: a new version is a new row keyed by (id, version); `current` points at the
+newest one. The sequence number `seq` is assigned by SQLite in the write transaction, so the
+changes feed serves records in the order they were stored and a cursor never expires.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+
+class NewVersion(msgspec.Struct, frozen=True, kw_only=True):
+    """A verified record version about to be stored (body: its exact signed JSON bytes)."""
+
+    id: str
+    version: int
+    type: str
+    origin: str
+    modified: str
+    status: str | None
+    body: bytes
+
+
+class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    id: str
+    version: int
+    type: str
+    origin: str
+    modified: str
+    body: bytes
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = msgspec.json.decode(self.body)
+        return doc
+
+
+class Appended(msgspec.Struct, frozen=True, kw_only=True):
+    """What happened to one version handed to `append`."""
+
+    id: str
+    version: int
+    seq: int | None
+    stored: bool
+    held_version: int | None = None
+
+
+class VersionInfo(msgspec.Struct, frozen=True, kw_only=True):
+    version: int
+    seq: int
+    type: str
+    modified: str
+
+
+def now_utc() -> str:
+    """The time in the format records use (RFC 3339, UTC, seconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def held_versions(conn: aiosqlite.Connection, ids: list[str]) -> dict[str, int]:
+    """The current version held for each id (ids not held are absent)."""
+    held: dict[str, int] = {}
+    # SQLite limits bound parameters (32766 in 3.32+); chunk to stay well under it.
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            f"SELECT id, version FROM current WHERE id IN ({marks})", chunk
+        ) as cursor:
+            async for row in cursor:
+                held[row[0]] = row[1]
+    return held
+
+
+async def append(conn: aiosqlite.Connection, items: list[NewVersion]) -> list[Appended]:
+    """Store the versions newer than the ones held; older or equal ones are dropped.
+
+    Must run inside `Database.transaction()`. Idempotent: storing the same version twice stores
+    it once. A tombstone is a version like any other, so it wins over every lower version.
+    """
+    held = await held_versions(conn, list({item.id for item in items}))
+    received = now_utc()
+    outcomes: list[Appended] = []
+    for item in items:
+        have = held.get(item.id)
+        if have is not None and have >= item.version:
+            outcomes.append(
+                Appended(
+                    id=item.id, version=item.version, seq=None, stored=False, held_version=have
+                )
+            )
+            continue
+        cursor = await conn.execute(
+            "INSERT INTO records (id, version, type, origin, modified, received_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (item.id, item.version, item.type, item.origin, item.modified, received, item.body),
+        )
+        seq = cursor.lastrowid
+        await cursor.close()
+        await conn.execute(
+            "INSERT INTO current (id, version, seq, type, origin, status, modified) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET version=excluded.version, "
+            "seq=excluded.seq, type=excluded.type, origin=excluded.origin, "
+            "status=excluded.status, modified=excluded.modified",
+            (item.id, item.version, seq, item.type, item.origin, item.status, item.modified),
+        )
+        held[item.id] = item.version
+        outcomes.append(Appended(id=item.id, version=item.version, seq=seq, stored=True))
+    return outcomes
+
+
+_COLUMNS = "r.seq, r.id, r.version, r.type, r.origin, r.modified, r.body"
+
+
+def _stored(row: Any) -> StoredRecord:
+    return StoredRecord(
+        seq=row[0],
+        id=row[1],
+        version=row[2],
+        type=row[3],
+        origin=row[4],
+        modified=row[5],
+        body=bytes(row[6]),
+    )
+
+
+async def get_current(conn: aiosqlite.Connection, record_id: str) -> StoredRecord | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq WHERE c.id = ?",
+        (record_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _stored(row) if row else None
+
+
+async def get_version(
+    conn: aiosqlite.Connection, record_id: str, version: int
+) -> StoredRecord | None:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM records r WHERE r.id = ? AND r.version = ?",
+        (record_id, version),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _stored(row) if row else None
+
+
+async def history(conn: aiosqlite.Connection, record_id: str) -> list[VersionInfo]:
+    async with conn.execute(
+        "SELECT version, seq, type, modified FROM records WHERE id = ? ORDER BY version DESC",
+        (record_id,),
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [VersionInfo(version=r[0], seq=r[1], type=r[2], modified=r[3]) for r in rows]
+
+
+class ListFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which current records `list_current` returns. `origins=None` means every origin."""
+
+    origins: tuple[str, ...] | None = None
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    modified_since: str | None = None
+    include_tombstones: bool = False
+    before_seq: int | None = None
+    limit: int = 50
+
+
+async def list_current(conn: aiosqlite.Connection, where: ListFilter) -> list[StoredRecord]:
+    """Current records, newest stored first, paged by `before_seq` (keyset paging)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if where.origins is not None:
+        clauses.append(f"c.origin IN ({','.join('?' * len(where.origins))})")
+        params.extend(where.origins)
+    if where.types:
+        clauses.append(f"c.type IN ({','.join('?' * len(where.types))})")
+        params.extend(where.types)
+    elif not where.include_tombstones:
+        clauses.append("c.type != 'Tombstone'")
+    if where.statuses:
+        clauses.append(f"c.status IN ({','.join('?' * len(where.statuses))})")
+        params.extend(where.statuses)
+    if where.modified_since:
+        clauses.append("c.modified >= ?")
+        params.append(where.modified_since)
+    if where.before_seq is not None:
+        clauses.append("c.seq < ?")
+        params.append(where.before_seq)
+    sql = f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq"
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY c.seq DESC LIMIT ?"
+    params.append(where.limit)
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [_stored(row) for row in rows]
+
+
+async def changes(
+    conn: aiosqlite.Connection, after_seq: int, limit: int, origins: tuple[str, ...] | None = None
+) -> list[StoredRecord]:
+    """The current version of every record stored after `after_seq`, in stored order.
+
+    A record updated since is served once, at its newest position: a reader that follows the
+    cursor sees every record's latest version without the superseded ones.
+    """
+    sql = f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq WHERE c.seq > ?"
+    params: list[Any] = [after_seq]
+    if origins is not None:
+        sql += f" AND c.origin IN ({','.join('?' * len(origins))})"
+        params.extend(origins)
+    sql += " ORDER BY c.seq LIMIT ?"
+    params.append(limit)
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [_stored(row) for row in rows]
+
+
+async def last_seq(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT COALESCE(MAX(seq), 0) FROM current") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -> int:
+    sql = "SELECT COUNT(*) FROM current WHERE type != 'Tombstone'"
+    params: tuple[str, ...] = ()
+    if origin is not None:
+        sql += " AND origin = ?"
+        params = (origin,)
+    async with conn.execute(sql, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def all_current(
+    conn: aiosqlite.Connection, origin: str | None = None, include_tombstones: bool = False
+) -> list[StoredRecord]:
+    """Every current record (exports, dumps): in stored order."""
+    sql = f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq"
+    clauses = []
+    params: list[Any] = []
+    if origin is not None:
+        clauses.append("c.origin = ?")
+        params.append(origin)
+    if not include_tombstones:
+        clauses.append("c.type != 'Tombstone'")
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    sql += " ORDER BY c.seq"
+    async with conn.execute(sql, params) as cursor:
+        rows = await cursor.fetchall()
+    return [_stored(row) for row in rows]

@@ -1,0 +1,105 @@
+"""The editor API: publish, update and withdraw records, behind bearer tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from citynode import rdf
+from citynode.errors import BadRequest, Unauthorized, UnsupportedMediaType
+from citynode.publishing import records_base, require_draft_list
+from citynode.storage.tokens import token_label
+from citynode.web.keys import NODE
+from citynode.web.records import json_response
+
+routes = web.RouteTableDef()
+
+_JSON_TYPES = ("application/json", "application/ld+json")
+
+
+async def require_editor(request: web.Request) -> str:
+    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "this needs an editor token: send 'Authorization: Bearer <token>' "
+            "(create one with `citynode token create`)"
+        )
+    label = await token_label(request.app[NODE].db.reader, token.strip())
+    if label is None:
+        raise Unauthorized("the token is not valid or was revoked")
+    return label
+
+
+async def _drafts(request: web.Request) -> list[dict[str, Any]]:
+    node = request.app[NODE]
+    body = await request.read()
+    if not body:
+        raise BadRequest("the request has no body: send a record as JSON-LD or Turtle")
+    content_type = request.content_type
+    if content_type in _JSON_TYPES:
+        try:
+            payload = msgspec.json.decode(body)
+        except msgspec.DecodeError as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        return require_draft_list(payload)
+    if content_type == "text/turtle":
+        text = body.decode("utf-8", errors="strict")
+        return await asyncio.to_thread(rdf.drafts_from_turtle, text, node.config.base_url, "body")
+    raise UnsupportedMediaType(
+        f"content type '{content_type}' is not accepted; send application/ld+json, "
+        "application/json or text/turtle"
+    )
+
+
+def _summary(outcomes: list[Any]) -> dict[str, Any]:
+    return {"records": [msgspec.to_builtins(o) for o in outcomes]}
+
+
+@routes.post("/api/records")
+async def create_records(request: web.Request) -> web.Response:
+    await require_editor(request)
+    drafts = await _drafts(request)
+    outcomes = await request.app[NODE].publisher.publish(drafts, require_new=True)
+    return json_response(_summary(outcomes), status=201)
+
+
+@routes.put(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+async def update_record(request: web.Request) -> web.Response:
+    await require_editor(request)
+    node = request.app[NODE]
+    drafts = await _drafts(request)
+    if len(drafts) != 1 or not isinstance(drafts[0], dict):
+        raise BadRequest("PUT takes exactly one record")
+    record_id = records_base(node.config.base_url) + request.match_info["slug"]
+    given = drafts[0].get("id")
+    if given not in (None, record_id, f"records/{request.match_info['slug']}"):
+        raise BadRequest(
+            f"the body's id ({given}) is not the record at this URL ({record_id})", field="id"
+        )
+    draft = {**drafts[0], "id": record_id}
+    outcomes = await node.publisher.publish([draft])
+    return json_response(_summary(outcomes))
+
+
+@routes.delete(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+async def withdraw_record(request: web.Request) -> web.Response:
+    await require_editor(request)
+    node = request.app[NODE]
+    reason = None
+    body = await request.read()
+    if body:
+        try:
+            payload = msgspec.json.decode(body, type=dict[str, dict[str, str]])
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise BadRequest(
+                f'the body must be {{"reason": {{"es": "...", "en": "..."}}}}: {exc}'
+            ) from None
+        reason = payload.get("reason")
+    record_id = records_base(node.config.base_url) + request.match_info["slug"]
+    outcome = await node.publisher.withdraw(record_id, reason)
+    return json_response(msgspec.to_builtins(outcome))

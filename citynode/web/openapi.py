@@ -1,0 +1,245 @@
+"""The OpenAPI 3.1 description of the node's HTTP API, served at /openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from citynode.web.keys import NODE
+from citynode.web.records import json_response
+
+routes = web.RouteTableDef()
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_RECORD = {"$ref": "#/components/schemas/Record"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {
+        str(code): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
+        for code in codes
+    }
+
+
+def _ok(
+    description: str, schema: dict[str, Any], media: tuple[str, ...] = ("application/json",)
+) -> dict[str, Any]:
+    return {"description": description, "content": {m: {"schema": schema} for m in media}}
+
+
+_SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,99}$"},
+}
+_RECORD_MEDIA = (
+    "application/ld+json",
+    "application/json",
+    "text/turtle",
+    "application/n-triples",
+    "text/html",
+)
+
+
+def document(base_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "citynode",
+            "version": "1",
+            "description": "A city's node: signed practice records in a shared vocabulary, "
+            "federated with peer cities and searchable across them.",
+        },
+        "servers": [{"url": base_url}],
+        "components": {
+            "securitySchemes": {"editorToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "message", "detail"],
+                    "properties": {
+                        "code": {"type": "string"},
+                        "message": {"type": "string"},
+                        "detail": {"type": "object"},
+                    },
+                },
+                "Record": {
+                    "type": "object",
+                    "description": "A signed JSON-LD record (context https://w3id.org/citynode/v1).",
+                    "required": ["@context", "id", "type", "version"],
+                },
+                "Draft": {
+                    "type": "object",
+                    "description": "A record without version, issued, modified, publisher and "
+                    "proof; id and resultOf may be relative (records/<slug>).",
+                },
+                "Outcome": {
+                    "type": "object",
+                    "properties": {"records": {"type": "array", "items": {"type": "object"}}},
+                },
+            },
+        },
+        "paths": {
+            "/.well-known/did.json": {
+                "get": {
+                    "summary": "The node's DID document (did:web) with its Ed25519 Multikeys",
+                    "responses": {
+                        "200": _ok("DID document", {"type": "object"}, ("application/did+json",))
+                    },
+                }
+            },
+            "/.well-known/citynode": {
+                "get": {
+                    "summary": "The node descriptor: city, languages, protocol, limits, endpoints",
+                    "responses": {"200": _ok("descriptor", {"type": "object"})},
+                }
+            },
+            "/vocab/v1": {
+                "get": {
+                    "summary": "The citynode JSON-LD context",
+                    "responses": {
+                        "200": _ok("context", {"type": "object"}, ("application/ld+json",))
+                    },
+                }
+            },
+            "/records": {
+                "get": {
+                    "summary": "Current records, newest first",
+                    "parameters": [
+                        {
+                            "name": "type",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": [
+                                    "Project",
+                                    "Policy",
+                                    "Programme",
+                                    "Practice",
+                                    "Result",
+                                    "Tombstone",
+                                ],
+                            },
+                        },
+                        {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {"name": "modified_since", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "origin",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "description": "self (default), all, or a DID",
+                            },
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                        {"name": "before", "in": "query", "schema": {"type": "integer"}},
+                    ],
+                    "responses": {
+                        "200": _ok("a page of records", {"type": "object"}),
+                        **_errors(400),
+                    },
+                }
+            },
+            "/records/{slug}": {
+                "get": {
+                    "summary": "One record, by content negotiation",
+                    "parameters": [
+                        _SLUG,
+                        {"name": "version", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "format", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": _ok("the record", _RECORD, _RECORD_MEDIA),
+                        "410": _ok("withdrawn: the signed tombstone", _RECORD, _RECORD_MEDIA),
+                        **_errors(404, 406),
+                    },
+                }
+            },
+            "/records/{slug}/versions": {
+                "get": {
+                    "summary": "The record's version history",
+                    "parameters": [_SLUG],
+                    "responses": {"200": _ok("versions", {"type": "object"}), **_errors(404)},
+                }
+            },
+            "/records/{slug}/versions/{version}": {
+                "get": {
+                    "summary": "One version of a record",
+                    "parameters": [
+                        _SLUG,
+                        {
+                            "name": "version",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        },
+                    ],
+                    "responses": {
+                        "200": _ok("the version", _RECORD, _RECORD_MEDIA),
+                        **_errors(404, 406),
+                    },
+                }
+            },
+            "/api/records": {
+                "post": {
+                    "summary": "Publish new records (one draft, a list, or a JSON-LD @graph)",
+                    "security": [{"editorToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/ld+json": {
+                                "schema": {"$ref": "#/components/schemas/Draft"}
+                            },
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Draft"}},
+                            "text/turtle": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "201": _ok("published", {"$ref": "#/components/schemas/Outcome"}),
+                        **_errors(400, 401, 413, 415, 422),
+                    },
+                }
+            },
+            "/api/records/{slug}": {
+                "put": {
+                    "summary": "Publish a new version of a record",
+                    "security": [{"editorToken": []}],
+                    "parameters": [_SLUG],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/ld+json": {
+                                "schema": {"$ref": "#/components/schemas/Draft"}
+                            },
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Draft"}},
+                            "text/turtle": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "200": _ok("published", {"$ref": "#/components/schemas/Outcome"}),
+                        **_errors(400, 401, 413, 415, 422),
+                    },
+                },
+                "delete": {
+                    "summary": "Withdraw a record (publishes a signed tombstone)",
+                    "security": [{"editorToken": []}],
+                    "parameters": [_SLUG],
+                    "responses": {
+                        "200": _ok("withdrawn", {"type": "object"}),
+                        **_errors(401, 404, 410),
+                    },
+                },
+            },
+        },
+    }
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(document(request.app[NODE].config.base_url))

@@ -1,0 +1,196 @@
+"""The `citynode` command as outside tools use it: real processes, real files, a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.drafts import practice, result
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "citynode" / "samples"
+
+
+def citynode(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "citynode.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"citynode {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "medellin"
+    port = free_port()
+    citynode(
+        "init",
+        "--home",
+        str(home),
+        "--url",
+        f"http://127.0.0.1:{port}",
+        "--name",
+        "Medellín",
+        "--country",
+        "CO",
+        "--allow-private-peers",
+    )
+    return home
+
+
+@contextmanager
+def served(home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`citynode serve` in its own process; stopped (and its pipes closed) at the end."""
+    config = (home / "citynode.toml").read_text()
+    url = next(line.split('"')[1] for line in config.splitlines() if line.startswith("base_url"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "citynode.cli", "serve", "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "serving" in line, line
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_init_publish_export_withdraw(home: Path, tmp_path: Path) -> None:
+    drafts = tmp_path / "drafts.jsonld"
+    drafts.write_text(json.dumps([practice("wifi"), result("wifi-result", of="wifi")]))
+    out = citynode("publish", "--home", str(home), str(drafts)).stdout
+    assert "/records/wifi\tversion 1\tcreated" in out
+    assert "/records/wifi-result\tversion 1\tcreated" in out
+    again = citynode("publish", "--home", str(home), str(drafts)).stdout
+    assert "/records/wifi\tversion 1\tunchanged" in again
+    exported = json.loads(citynode("export", "--home", str(home), "--format", "jsonld").stdout)
+    assert {r["id"].rsplit("/", 1)[1] for r in exported} == {"wifi", "wifi-result"}
+    turtle = citynode("export", "--home", str(home), "--format", "turtle").stdout
+    assert "cn:Project" in turtle and "cn:resultOf" in turtle
+    nquads = citynode("export", "--home", str(home), "--format", "nquads").stdout
+    assert nquads.count("\n") > 10 and "/records/wifi>" in nquads
+    csv_text = citynode("export", "--home", str(home), "--format", "csv").stdout
+    assert csv_text.splitlines()[0].startswith("id,type,version")
+    assert len(csv_text.splitlines()) == 3
+    withdrawn = citynode("withdraw", "--home", str(home), "wifi-result", "--reason", "duplicado")
+    assert "version 2\twithdrawn" in withdrawn.stdout
+
+
+def test_publish_samples_folder(home: Path) -> None:
+    out = citynode("publish", "--home", str(home), str(SAMPLES / "medellin")).stdout
+    assert out.count("\tcreated") >= 18
+
+
+def test_publish_reports_the_file_and_writes_nothing_on_error(home: Path, tmp_path: Path) -> None:
+    good = tmp_path / "a.jsonld"
+    good.write_text(json.dumps(practice("good")))
+    bad = tmp_path / "b.jsonld"
+    bad.write_text(json.dumps({**practice("bad"), "colour": "red"}))
+    done = citynode("publish", "--home", str(home), str(good), str(bad), check=False)
+    assert done.returncode == 1
+    assert "colour" in done.stderr and "nothing was published" in done.stderr
+    broken = tmp_path / "c.jsonld"
+    broken.write_text('{"type": ')
+    done = citynode("publish", "--home", str(home), str(broken), check=False)
+    assert done.returncode == 1 and "c.jsonld is not valid JSON" in done.stderr
+    database = sqlite3.connect(home / "citynode.db")
+    assert database.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 0
+
+
+def test_verify_a_file_and_a_url_against_the_running_node(home: Path, tmp_path: Path) -> None:
+    drafts = tmp_path / "d.jsonld"
+    drafts.write_text(json.dumps(practice("medata")))
+    citynode("publish", "--home", str(home), str(drafts))
+    with served(home) as (_, url):
+        done = citynode("verify", f"{url}/records/medata")
+        assert "signature: holds" in done.stdout and "#key-1" in done.stdout
+        exported = json.loads(citynode("export", "--home", str(home), "--format", "jsonld").stdout)
+        record = tmp_path / "record.json"
+        record.write_text(json.dumps(exported[0]))
+        assert "signature: holds" in citynode("verify", str(record)).stdout
+        exported[0]["title"]["es"] = "Cambiado"
+        record.write_text(json.dumps(exported[0]))
+        done = citynode("verify", str(record), check=False)
+        assert done.returncode == 1 and "signature_mismatch" in done.stdout
+
+
+def test_acknowledged_write_survives_a_crash(home: Path) -> None:
+    token = citynode("token", "create", "--home", str(home)).stdout.strip()
+    with served(home) as (process, url):
+        request = urllib.request.Request(
+            f"{url}/api/records",
+            data=json.dumps(practice("durable")).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+        # SIGKILL: no clean shutdown, no checkpoint; only what was committed survives.
+        os.kill(process.pid, signal.SIGKILL)
+    database = sqlite3.connect(home / "citynode.db")
+    rows = database.execute("SELECT id, version FROM current").fetchall()
+    assert [(r[0].rsplit("/", 1)[1], r[1]) for r in rows] == [("durable", 1)]
+
+
+def test_key_rotation_keeps_old_records_verifiable(home: Path, tmp_path: Path) -> None:
+    drafts = tmp_path / "d.jsonld"
+    drafts.write_text(json.dumps(practice("old")))
+    citynode("publish", "--home", str(home), str(drafts))
+    citynode("key", "rotate", "--home", str(home))
+    drafts.write_text(json.dumps(practice("new")))
+    citynode("publish", "--home", str(home), str(drafts))
+    with served(home) as (_, url):
+        old = citynode("verify", f"{url}/records/old").stdout
+        new = citynode("verify", f"{url}/records/new").stdout
+        assert "#key-1" in old and "signature: holds" in old
+        assert "#key-2" in new and "signature: holds" in new
+    citynode("key", "revoke", "--home", str(home), "key-1", "--at", "2000-01-01T00:00:00Z")
+    with served(home) as (_, url):
+        done = citynode("verify", f"{url}/records/old", check=False)
+        assert done.returncode == 1 and "key_revoked" in done.stdout
+
+
+def test_errors_name_the_problem(tmp_path: Path) -> None:
+    done = citynode("publish", "--home", str(tmp_path / "nowhere"), "x.jsonld", check=False)
+    assert done.returncode == 1 and "citynode init" in done.stderr
+    done = citynode(
+        "init",
+        "--home",
+        str(tmp_path / "n"),
+        "--url",
+        "ftp://x",
+        "--name",
+        "X",
+        "--country",
+        "CO",
+        check=False,
+    )
+    assert done.returncode == 1 and "--url" in done.stderr

@@ -1,0 +1,79 @@
+"""Every error, on every route, has one JSON shape: {"code", "message", "detail"}.
+
+The route list comes from the running app's router, so a new route without a case here fails.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import RunningNode, request_json
+
+# (method, path, request kwargs, expected status) per route pattern; each provokes an error.
+CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
+    "/": [("DELETE", "/", {}, 405)],
+    "/.well-known/did.json": [("POST", "/.well-known/did.json", {}, 405)],
+    "/.well-known/citynode": [("PUT", "/.well-known/citynode", {}, 405)],
+    "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
+    "/openapi.json": [("POST", "/openapi.json", {}, 405)],
+    "/records": [("GET", "/records?limit=zero", {}, 400), ("GET", "/records?status=x", {}, 400)],
+    "/records/{slug}": [
+        ("GET", "/records/missing", {}, 404),
+        ("GET", "/records/missing?version=x", {}, 400),
+    ],
+    "/records/{slug}/versions": [("GET", "/records/missing/versions", {}, 404)],
+    "/records/{slug}/versions/{version}": [("GET", "/records/missing/versions/1", {}, 404)],
+    "/api/records": [("POST", "/api/records", {}, 401)],
+    "/api/records/{slug}": [
+        ("PUT", "/api/records/x", {}, 401),
+        ("DELETE", "/api/records/x", {}, 401),
+    ],
+}
+UNROUTED = [("GET", "/no/such/page", {}, 404), ("GET", "/records/UPPER", {}, 404)]
+
+
+def route_patterns(node: RunningNode) -> set[str]:
+    patterns = set()
+    for resource in node.runner.app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        # Drop the regex part of {name:regex} so patterns read like the OpenAPI paths.
+        clean = ""
+        depth = 0
+        for char in path:
+            if char == "{":
+                depth += 1
+                clean += char if depth == 1 else ""
+            elif char == "}":
+                depth -= 1
+                clean += char if depth == 0 else ""
+            elif depth == 1 and char == ":":
+                depth = 2
+            elif depth <= 1:
+                clean += char
+        patterns.add(clean.replace("{", "{").replace(":", ""))
+    return patterns
+
+
+async def test_every_route_has_an_error_case(medellin: RunningNode) -> None:
+    assert route_patterns(medellin) <= set(CASES), route_patterns(medellin) - set(CASES)
+
+
+async def test_every_error_has_the_same_shape(medellin: RunningNode) -> None:
+    cases = [case for group in CASES.values() for case in group] + UNROUTED
+    for method, path, kwargs, expected in cases:
+        status, body, headers = await request_json(method, f"{medellin.url}{path}", **kwargs)
+        assert status == expected, (method, path, status, body)
+        assert headers["Content-Type"].startswith("application/json"), (method, path)
+        assert set(body) == {"code", "message", "detail"}, (method, path, body)
+        assert isinstance(body["code"], str) and body["code"]
+        assert isinstance(body["message"], str) and body["message"]
+        assert isinstance(body["detail"], dict)
+
+
+async def test_openapi_documents_every_route(medellin: RunningNode) -> None:
+    _, spec, _ = await request_json("GET", f"{medellin.url}/openapi.json")
+    assert spec["openapi"].startswith("3.1")
+    documented = set(spec["paths"])
+    served = route_patterns(medellin) - {"/", "/openapi.json"}
+    assert served <= documented, served - documented
