@@ -113,7 +113,7 @@ async def publish(args: argparse.Namespace) -> int:
         except BatchInvalid as exc:
             raise ImportFailed(
                 "; ".join(
-                    f"{sources[e['position']]}: {e['message']}" for e in exc.detail["errors"][:1]
+                    f"{_source(sources, e)}: {e['message']}" for e in exc.detail["errors"][:1]
                 )
                 + (
                     f" (and {len(exc.detail['errors']) - 1} more)"
@@ -122,7 +122,7 @@ async def publish(args: argparse.Namespace) -> int:
                 )
                 + "; nothing was published",
                 errors=[
-                    {**e, "message": f"{sources[e['position']]}: {e['message']}"}
+                    {**e, "message": f"{_source(sources, e)}: {e['message']}"}
                     for e in exc.detail["errors"]
                 ],
             ) from None
@@ -138,6 +138,11 @@ async def publish(args: argparse.Namespace) -> int:
     finally:
         await node.close()
     return 0
+
+
+def _source(sources: list[str], error: dict[str, Any]) -> str:
+    position = error.get("position")
+    return sources[position] if isinstance(position, int) else "the import"
 
 
 async def withdraw(args: argparse.Namespace) -> int:

@@ -8,13 +8,16 @@ every draft is checked before anything is written, and one transaction stores th
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
+from rdflib import Graph
 
+import vocab
 from citynode.errors import BadRequest, Conflict, Gone, NotFound
 from citynode.identity import NodeIdentity
 from citynode.origins import Origin
@@ -278,10 +281,22 @@ class Publisher:
         now: str | None = None,
         require_new: bool = False,
         progress: Callable[[int], None] | None = None,
+        shacl: bool = True,
     ) -> list[Published]:
-        """Validate, sign, store and index a batch of drafts, all or nothing."""
+        """Validate, sign, store and index a batch of drafts, all or nothing.
+
+        Validation is the Structs (every record) and then the SHACL shapes (`shacl`, in a worker
+        thread: about 5 ms a record, so bulk paths that already passed the shapes may skip it).
+        """
         stamp = now or store.now_utc()
         records, outcomes = await self.prepare(drafts, stamp, require_new=require_new)
+        if shacl:
+            changed = [
+                (position, record)
+                for position, (record, outcome) in enumerate(zip(records, outcomes, strict=True))
+                if outcome.outcome != "unchanged"
+            ]
+            await asyncio.to_thread(check_shapes, changed)
         items: list[store.NewVersion] = []
         indexed: list[tuple[dict[str, Any], Origin, str]] = []
         for record, outcome in zip(records, outcomes, strict=True):
@@ -334,6 +349,32 @@ class Publisher:
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )
+
+
+def check_shapes(records: list[tuple[int, Record]]) -> None:
+    """Run the SHACL shapes over (batch position, record) pairs; one error lists every violation."""
+    if not records:
+        return
+    graph = Graph()
+    positions: dict[str, int] = {}
+    for position, record in records:
+        positions[record.id] = position
+        graph += vocab.record_graph(record_to_builtins(record))
+    violations = vocab.validate_graph(graph)
+    if not violations:
+        return
+    errors = [
+        {
+            "position": positions.get(v.focus),
+            "record": v.focus if v.focus in positions else None,
+            "field": v.path,
+            "rule": "shacl",
+            "message": f"record {v.focus}: {v.message}" if v.focus in positions else v.message,
+        }
+        for v in violations
+    ]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    raise BatchInvalid(f"{errors[0]['message']}{more}; nothing was published", errors=errors)
 
 
 def record_type(record: Record) -> str:

@@ -246,3 +246,13 @@ async def test_discovery_documents(medellin: RunningNode) -> None:
     assert descriptor["did"] == medellin.did and descriptor["name"] == "Medellín"
     _, context, _ = await request_json("GET", f"{medellin.url}/vocab/v1")
     assert context["@context"]["title"]["@id"] == "dcterms:title"
+
+
+async def test_shapes_catch_what_the_structure_cannot(medellin: RunningNode) -> None:
+    """An end date before the start date is well formed JSON but breaks a SHACL rule."""
+    late = practice("fechas", startDate="2024-06-01", endDate="2020-01-01")
+    body = await publish(medellin, practice("ok"), late, expect=422)
+    error = body["detail"]["errors"][0]
+    assert error["rule"] == "shacl" and error["position"] == 1, error
+    assert "Date" in error["field"] or "date" in error["message"].lower(), error
+    assert await store.count_current(medellin.node.db.reader) == 0

@@ -1,0 +1,60 @@
+"""The dependency direction (DESIGN.md "Layout"): vocab <- protocol <- citynode, never back.
+
+Also: protocol/ does no I/O (no sockets, files, SQLite or HTTP libraries).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "vocab": {"protocol", "citynode"},
+    "protocol": {
+        "citynode",
+        "aiohttp",
+        "aiosqlite",
+        "sqlite3",
+        "socket",
+        "requests",
+        "urllib.request",
+        "asyncio",
+        "pathlib",
+        "os",
+    },
+}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_upward_or_io_imports(package: str) -> None:
+    bad = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for name in imports(path):
+            for forbidden in FORBIDDEN[package]:
+                if name == forbidden or name.startswith(forbidden + "."):
+                    bad.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_storage_does_not_import_the_web_layer() -> None:
+    bad = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "citynode" / "storage").rglob("*.py"))
+        for name in imports(path)
+        if name.startswith(("aiohttp", "citynode.web", "citynode.federation", "citynode.app"))
+    ]
+    assert not bad, "\n".join(bad)
