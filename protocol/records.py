@@ -186,7 +186,7 @@ Record = Project | Policy | Programme | Result | Tombstone
 PRACTICE_TYPES: Final = ("Project", "Policy", "Programme")
 RECORD_TYPES: Final = ("Project", "Policy", "Programme", "Result", "Tombstone")
 
-_decoder = msgspec.json.Decoder(Record)
+_decoder: msgspec.json.Decoder[Record] = msgspec.json.Decoder(Record)
 _PATH = re.compile(r" - at `(?:key` in `)?\$(?P<path>[^`]*)`$")
 _IS_KEY = re.compile(r" - at `key` in `")
 
@@ -265,9 +265,10 @@ def parse_record(document: dict[str, Any]) -> Record:
     if not isinstance(document, dict):
         raise InvalidRecord("a record must be a JSON object", rule="object")
     try:
-        return msgspec.convert(document, Record)
+        record: Record = msgspec.convert(document, Record)
     except msgspec.ValidationError as exc:
         raise _clerk_words(exc, _guess_id(document)) from None
+    return record
 
 
 def record_to_builtins(record: Record) -> dict[str, Any]:

@@ -194,3 +194,10 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1 and "--url" in done.stderr
+
+
+def test_publish_the_csv_templates(home: Path) -> None:
+    out = citynode("publish", "--home", str(home), str(SAMPLES / "templates")).stdout
+    assert out.count("\tcreated") >= 3
+    rows = citynode("export", "--home", str(home), "--format", "csv").stdout.splitlines()
+    assert len(rows) == out.count("\tcreated") + 1

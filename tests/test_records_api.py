@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from citynode.storage import records as store
+from citynode.storage.counters import read_counters
 from tests import independent_verifier
 from tests.drafts import STATUS, practice, result
 from tests.support import RunningNode, request_json
@@ -256,3 +257,14 @@ async def test_shapes_catch_what_the_structure_cannot(medellin: RunningNode) -> 
     assert error["rule"] == "shacl" and error["position"] == 1, error
     assert "Date" in error["field"] or "date" in error["message"].lower(), error
     assert await store.count_current(medellin.node.db.reader) == 0
+
+
+async def test_refusals_are_counted_and_the_node_keeps_serving(medellin: RunningNode) -> None:
+    url = f"{medellin.url}/api/records"
+    for _ in range(3):
+        await request_json("POST", url, json={"type": "Project"}, headers=medellin.auth())
+        await request_json("POST", url, json=practice("x"))
+    counters = await read_counters(medellin.node.db.reader)
+    assert sum(counters["rejected.invalid_records"].values()) == 3
+    assert sum(counters["rejected.unauthorized"].values()) == 3
+    await publish(medellin, practice("still-works"))
