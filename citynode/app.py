@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from citynode.config import NodeConfig
+from citynode.federation.service import Federation
 from citynode.node import Node
-from citynode.web import editor, openapi, records, wellknown
+from citynode.web import editor, federation, openapi, peers, records, wellknown
 from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, NODE
 
@@ -26,7 +27,10 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(records.routes)
     app.add_routes(editor.routes)
     app.add_routes(openapi.routes)
+    app.add_routes(federation.routes)
+    app.add_routes(peers.routes)
     app.cleanup_ctx.append(_node_context)
+    app.cleanup_ctx.append(_federation_context)
     return app
 
 
@@ -37,3 +41,14 @@ async def _node_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await node.close()
+
+
+async def _federation_context(app: web.Application) -> AsyncIterator[None]:
+    # After the node (cleanup contexts nest): the worker stops before the database closes.
+    service = Federation(app[NODE])
+    await service.start()
+    app[federation.FEDERATION] = service
+    try:
+        yield
+    finally:
+        await service.close()

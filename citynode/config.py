@@ -49,6 +49,27 @@ class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
     sync_interval_seconds: Annotated[float, Meta(gt=0)] = 60.0
     reconcile_interval_seconds: Annotated[float, Meta(gt=0)] = 600.0
     live_search: bool = False
+    # The federation worker and its limits (citynode/federation/). Defaults suit a public node;
+    # tests shorten the times.
+    worker: bool = True
+    max_concurrent_peers: Annotated[int, Meta(ge=1, le=64)] = 4
+    # Per-peer request budget: pages pulled from one peer before the others get a turn.
+    pages_per_turn: Annotated[int, Meta(ge=1, le=10_000)] = 20
+    page_size: Annotated[int, Meta(ge=1, le=5000)] = 500
+    request_timeout_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    # A burst of push notices from one peer gives at most one pull per gap.
+    notice_min_gap_seconds: Annotated[float, Meta(ge=0)] = 0.25
+    # Writes within this window share one push notice.
+    push_debounce_seconds: Annotated[float, Meta(ge=0)] = 0.05
+    # DID documents: kept this long, and re-read on an unknown key id at most once per refresh.
+    did_cache_seconds: Annotated[float, Meta(ge=0)] = 300.0
+    did_refresh_seconds: Annotated[float, Meta(ge=0)] = 5.0
+    # Signed /fed/ requests: accepted age, and a token bucket per signer DID.
+    signature_max_age_seconds: Annotated[int, Meta(ge=1, le=3600)] = 300
+    inbound_rate_per_second: Annotated[float, Meta(gt=0)] = 50.0
+    inbound_burst: Annotated[int, Meta(ge=1)] = 200
+    # Processes verifying large pages in parallel: 0 = one per CPU, 1 = verify in-process.
+    verify_processes: Annotated[int, Meta(ge=0, le=64)] = 0
 
 
 class NodeConfig(Struct, forbid_unknown_fields=True, kw_only=True):

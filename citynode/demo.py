@@ -1,8 +1,12 @@
-"""`make demo`: city nodes on loopback with the shipped sample data, on SQLite.
+"""`make demo`: city nodes on loopback with the shipped sample data, on SQLite, federated.
 
 Each sample city in `citynode/samples/<city>/` (node.json + records.jsonld) gets a home folder in
 `demo-data/<city>`, is created on first run, (re)publishes its samples (unchanged records make no
-new version), and serves on 127.0.0.1 at its port. Ctrl-C stops them.
+new version), and serves on 127.0.0.1 at its port. Then every city peers with every other one
+(allow lists name them, and each operator adds the others), pulls once, and from then on push
+notices and polling keep them in step. Ctrl-C stops them.
+
+Lisboa and Montevideo carry illustrative sample records, and their pages say so.
 """
 
 from __future__ import annotations
@@ -28,9 +32,15 @@ from citynode.config import (
 )
 from citynode.imports.files import read_drafts
 from citynode.node import Node, create_home
+from citynode.storage import records as store
+from citynode.web.federation import FEDERATION
+from citynode.web.keys import NODE
 
 SAMPLES = Path(__file__).parent / "samples"
-DEFAULT_CITIES = ("medellin",)
+DEFAULT_CITIES = ("medellin", "lisboa", "montevideo")
+#: The one city whose sample records describe real practices (from seeds/); the others are
+#: illustrative peers.
+REAL_CITY = "medellin"
 
 
 class SampleCity(msgspec.Struct, kw_only=True):
@@ -46,9 +56,12 @@ def sample_city(slug: str) -> SampleCity:
     return msgspec.json.decode((SAMPLES / slug / "node.json").read_bytes(), type=SampleCity)
 
 
-async def prepare_city(slug: str, data_dir: Path, host: str = "127.0.0.1") -> NodeConfig:
+async def prepare_city(
+    slug: str, data_dir: Path, host: str = "127.0.0.1", peers: tuple[str, ...] = ()
+) -> NodeConfig:
     """Create the city's node if missing and publish its sample records."""
     city = sample_city(slug)
+    allow = [f"http://{host}:{sample_city(peer).port}" for peer in peers if peer != slug]
     home = data_dir / slug
     if not (home / "citynode.toml").exists():
         config = msgspec.convert(
@@ -60,10 +73,12 @@ async def prepare_city(slug: str, data_dir: Path, host: str = "127.0.0.1") -> No
                         country=city.country,
                         wikidata=city.wikidata,
                         languages=city.languages,  # type: ignore[arg-type]
-                        illustrative=city.illustrative or slug not in DEFAULT_CITIES,
+                        illustrative=city.illustrative or slug != REAL_CITY,
                     ),
                     server=ServerSection(host=host, port=city.port),
-                    federation=FederationSection(allow_private_peers=True),
+                    # Loopback peers need the private-address permission; the allow list
+                    # approves the other demo cities' peer requests without an operator.
+                    federation=FederationSection(allow_private_peers=True, allow=allow),
                 )
             ),
             NodeConfig,
@@ -85,22 +100,46 @@ async def run(cities: list[str], data_dir: Path) -> None:
     lines = []
     try:
         for slug in cities:
-            config = await prepare_city(slug, data_dir)
+            config = await prepare_city(slug, data_dir, peers=tuple(cities))
             runner = web.AppRunner(create_app(config), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, config.server.host, config.server.port).start()
             runners.append(runner)
+        await federate(runners)
+        for runner in runners:
+            node = runner.app[NODE]
+            config = node.config
+            held = await store.count_current(node.db.reader)
+            note = " (illustrative sample records)" if config.node.illustrative else ""
             lines.append(
-                f"  {config.node.name:<12} {config.base_url}/records   "
-                f"(DID document: {config.base_url}/.well-known/did.json)"
+                f"  {config.node.name:<12} {config.base_url}/records?origin=all   "
+                f"{held} records from {len(runners)} cities{note}"
             )
-        print("citynode demo: these city nodes are running (Ctrl-C stops them)", flush=True)
+        print("citynode demo: these city nodes are running and peered (Ctrl-C stops them)")
         for line in lines:
             print(line, flush=True)
+        print(
+            "  each city's own records: <address>/records; DID document: "
+            "<address>/.well-known/did.json",
+            flush=True,
+        )
         await asyncio.Event().wait()
     finally:
-        for runner in runners:
+        for runner in reversed(runners):
             await runner.cleanup()
+
+
+async def federate(runners: list[web.AppRunner]) -> None:
+    """Every city adds every other one as a peer, then each pulls once."""
+    services = [runner.app[FEDERATION] for runner in runners]
+    for service in services:
+        for other in services:
+            if other is not service:
+                await service.peering.add(other.node.config.base_url)
+    for service in services:
+        for outcome in await service.worker.sync_now():
+            if outcome.error:
+                print(f"  {outcome.name}: {outcome.error}", file=sys.stderr)
 
 
 def main() -> int:

@@ -106,6 +106,13 @@ class Publisher:
         self.identity = identity
         self.origin = origin
         self.base_url = identity.base_url
+        # Called after every committed write (federation sends push notices from here); a
+        # listener must be cheap and must not raise.
+        self.listeners: list[Callable[[], None]] = []
+
+    def _committed(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def _draft_id(self, draft: dict[str, Any], taken: set[str]) -> str:
         raw = draft.get("id")
@@ -311,6 +318,7 @@ class Publisher:
             async with self.db.transaction() as conn:
                 await store.append(conn, items)
                 await search_index.put_many(conn, indexed)
+            self._committed()
         return outcomes
 
     async def withdraw(
@@ -346,6 +354,7 @@ class Publisher:
         async with self.db.transaction() as conn:
             await store.append(conn, [_new_version(signed, body)])
             await search_index.remove(conn, record_id)
+        self._committed()
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )

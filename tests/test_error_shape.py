@@ -24,6 +24,12 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/records/{slug}/versions": [("GET", "/records/missing/versions", {}, 404)],
     "/records/{slug}/versions/{version}": [("GET", "/records/missing/versions/1", {}, 404)],
     "/api/records": [("POST", "/api/records", {}, 401)],
+    "/fed/v1/changes": [("GET", "/fed/v1/changes", {}, 401)],
+    "/fed/v1/inbox": [("POST", "/fed/v1/inbox", {"json": {}}, 401)],
+    "/fed/v1/peers": [("POST", "/fed/v1/peers", {"json": {}}, 401)],
+    "/fed/v1/digest": [("POST", "/fed/v1/digest", {"json": {}}, 401)],
+    "/api/peers": [("GET", "/api/peers", {}, 401), ("POST", "/api/peers", {}, 401)],
+    "/api/peers/{action}": [("POST", "/api/peers/approve", {}, 401)],
     "/api/records/{slug}": [
         ("PUT", "/api/records/x", {}, 401),
         ("DELETE", "/api/records/x", {}, 401),

@@ -71,9 +71,32 @@ _RECORDS = (
     )""",
 )
 
+_PEERS = (
+    # One row per peer node (federation). `sync` is the persisted state machine
+    # (protocol/sync.py, encode_peer_sync); `state` and `next_attempt_at` are copies of two of
+    # its fields so the worker finds runnable peers with an index instead of decoding every row.
+    """CREATE TABLE peers (
+        did TEXT PRIMARY KEY,
+        base_url TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        country TEXT NOT NULL DEFAULT '',
+        sync BLOB NOT NULL,
+        state TEXT NOT NULL,
+        next_attempt_at REAL NOT NULL,
+        remote_cursor TEXT,
+        caught_up_at REAL,
+        rejected INTEGER NOT NULL DEFAULT 0,
+        remote_status TEXT,
+        added_by TEXT NOT NULL,
+        added_at REAL NOT NULL
+    )""",
+    "CREATE INDEX peers_runnable ON peers (state, next_attempt_at)",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
     tuple(SEARCH_STATEMENTS),
+    _PEERS,
 )
 
 

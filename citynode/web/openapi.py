@@ -206,6 +206,7 @@ def document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_federation_paths(),
             "/api/records/{slug}": {
                 "put": {
                     "summary": "Publish a new version of a record",
@@ -237,6 +238,105 @@ def document(base_url: str) -> dict[str, Any]:
                 },
             },
         },
+    }
+
+
+_SIGNED = (
+    "Signed with RFC 9421 HTTP Message Signatures (ed25519; @method, @target-uri, and "
+    "content-digest with a body); the key must be in the signer's DID document."
+)
+_MESSAGE = {"type": "object", "description": "A federation wire message (protocol/messages.py)."}
+
+
+def _fed_post(summary: str, answer: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "description": _SIGNED,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _MESSAGE}},
+            },
+            "responses": {
+                "200": _ok(answer, _MESSAGE),
+                "202": _ok(answer, {"type": "object"}),
+                **_errors(400, 401, 403, 413, 429),
+            },
+        }
+    }
+
+
+def _peer_action() -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": "Approve, block, remove or sync a peer (action: approve|block|remove|sync)",
+            "security": [{"editorToken": []}],
+            "parameters": [
+                {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "peer": {"type": "string"},
+                                "reason": {"type": "string"},
+                            },
+                        }
+                    }
+                }
+            },
+            "responses": {"200": _ok("done", {"type": "object"}), **_errors(400, 401, 404)},
+        }
+    }
+
+
+def _federation_paths() -> dict[str, Any]:
+    peer_list = {"type": "object", "properties": {"peers": {"type": "array"}}}
+    return {
+        "/fed/v1/changes": {
+            "get": {
+                "summary": "Changes feed: records and tombstones in stored order, with the next "
+                "cursor (own records and, when relaying, verified records from other cities)",
+                "description": _SIGNED,
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                ],
+                "responses": {"200": _ok("a ChangesPage", _MESSAGE), **_errors(400, 401, 403, 429)},
+            }
+        },
+        "/fed/v1/inbox": _fed_post("Push notice: the sender has new changes", "scheduled"),
+        "/fed/v1/peers": _fed_post("Peer request (PeerRequest -> PeerResponse)", "the answer"),
+        "/fed/v1/digest": _fed_post("Per-origin digests for reconcile", "a DigestResponse"),
+        "/api/peers": {
+            "get": {
+                "summary": "Peers with state, cursor, lag, last success, last error, rejected",
+                "security": [{"editorToken": []}],
+                "responses": {"200": _ok("peers", peer_list), **_errors(401)},
+            },
+            "post": {
+                "summary": "Add a peer by URL (fetches its descriptor, asks it to peer back)",
+                "security": [{"editorToken": []}],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"url": {"type": "string"}}}
+                        }
+                    }
+                },
+                "responses": {
+                    "201": _ok("added", {"type": "object"}),
+                    **_errors(400, 401, 403, 502),
+                },
+            },
+        },
+        "/api/peers/{action}": _peer_action(),
     }
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from aiohttp import web
 
 import vocab
+from citynode.federation.directory import own_descriptor
 from citynode.storage import records as store
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
@@ -21,34 +25,23 @@ async def did_document(request: web.Request) -> web.Response:
     return json_response(node.identity.did_document(), content_type="application/did+json")
 
 
-def descriptor(request: web.Request) -> dict[str, object]:
+def descriptor(request: web.Request) -> dict[str, Any]:
+    """The node descriptor: the `NodeDescriptor` wire message (protocol/messages.py) that peers
+    decode and check, plus a few links for people (wire types ignore fields they do not know)."""
     node = request.app[NODE]
     config = node.config
     base = config.base_url
-    return {
-        "did": node.identity.did,
-        "base_url": base,
-        "name": config.node.name,
-        "country": config.node.country,
-        "wikidata": config.node.wikidata,
-        "languages": list(config.node.languages),
-        "illustrative": config.node.illustrative,
-        "protocol": PROTOCOL_VERSION,
-        "vocabulary": CONTEXT_URL,
-        "limits": {
-            "max_body_bytes": config.server.max_body_bytes,
-            "max_page_size": config.server.max_page_size,
-        },
-        "endpoints": {
-            "did": f"{base}/.well-known/did.json",
+    info: dict[str, Any] = msgspec.to_builtins(own_descriptor(config, node.identity.did))
+    info["illustrative"] = config.node.illustrative
+    info["endpoints"].update(
+        {
             "records": f"{base}/records",
             "vocabulary": f"{base}/vocab/v1",
             "openapi": f"{base}/openapi.json",
-            "changes": f"{base}/fed/v1/changes",
-            "inbox": f"{base}/fed/v1/inbox",
-            "search": f"{base}/api/search",
-        },
-    }
+            "searchApi": f"{base}/api/search",
+        }
+    )
+    return info
 
 
 @routes.get("/.well-known/citynode")

@@ -1,0 +1,37 @@
+"""Federation refusals, as node errors: `web/errors.py` turns them into the one error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from citynode.errors import NodeError
+
+
+class SignatureRefused(NodeError):
+    """A `/fed/` request whose RFC 9421 signature is missing, stale, replayed or does not hold.
+
+    The code is the protocol's reason (`signature_expired`, `nonce_replayed`, `unknown_key`...),
+    so the rejection counters say why.
+    """
+
+    code = "signature_refused"
+    status = 401
+
+    def __init__(self, message: str, code: str | None = None, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        if code:
+            self.code = code
+
+
+class PeerRefused(NodeError):
+    """The signer is blocked, unknown where a peer is required, or on the deny list."""
+
+    code = "peer_refused"
+    status = 403
+
+
+class PeerUnreachable(NodeError):
+    """`peer add`: the URL does not answer as a citynode node."""
+
+    code = "peer_unreachable"
+    status = 502

@@ -1,0 +1,153 @@
+"""Inbound protection: every `/fed/` request is signed (RFC 9421), fresh, new and within budget.
+
+`InboundGuard.authenticate` runs before a federation handler reads anything: body cap, rate
+limit per signer DID, the signer's key from its DID document (`authentication` relationship:
+only active keys are listed there, so a retired or revoked key cannot sign requests), the
+signature with the age limit (5 minutes by default), the digest, and the nonce replay cache.
+
+The replay cache is in memory: a nonce only needs remembering until its signature could no
+longer be accepted anyway (`created + max_age`), and a restart loses at most that window, in
+which a replay would also need a valid, unexpired signature from the peer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from citynode.errors import OutboundError, PayloadTooLarge, TooManyRequests
+from citynode.federation.errors import SignatureRefused
+from citynode.federation.keys import KeyCache
+from protocol.did import split_key_id
+from protocol.errors import ProtocolError
+from protocol.httpsig import read_signature, verify_request
+
+#: Federation messages are small (a notice, a peer request, a digest request).
+MAX_FED_BODY: Final = 256 * 1024
+
+
+class ReplayCache:
+    """Nonces seen, each kept until the last second its signature could be accepted."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, max_entries: int = 200_000) -> None:
+        self._seen: dict[str, float] = {}
+        self._clock = clock
+        self._max = max_entries
+        self._next_prune = 0.0
+
+    def seen(self, nonce: str, remember_until: int) -> bool:
+        now = self._clock()
+        if now >= self._next_prune or len(self._seen) > self._max:
+            self._seen = {n: t for n, t in self._seen.items() if t >= now}
+            self._next_prune = now + 30
+        if self._seen.get(nonce, -1.0) >= now:
+            return True
+        self._seen[nonce] = float(remember_until)
+        return False
+
+
+class RateLimiter:
+    """A token bucket per key (the signer DID): `rate` per second, bursts up to `burst`."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self._clock()
+        tokens, at = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:  # made-up DIDs must not grow this without bound
+            self._buckets.clear()
+        return True
+
+
+class InboundGuard:
+    def __init__(
+        self,
+        keys: KeyCache,
+        base_url: str,
+        *,
+        max_age: int = 300,
+        rate: float = 50.0,
+        burst: int = 200,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.keys = keys
+        self.base_url = base_url.rstrip("/")
+        self.max_age = max_age
+        self.replays = ReplayCache(clock)
+        self.per_signer = RateLimiter(rate, burst)
+        # DID documents fetched on behalf of not-yet-known signers, all signers together: an
+        # unsigned flood naming made-up DIDs must not turn into outbound requests without bound.
+        self.new_dids = RateLimiter(5.0, 50)
+        self.clock = clock
+
+    def check_size(self, content_length: int | None) -> None:
+        if content_length is not None and content_length > MAX_FED_BODY:
+            raise PayloadTooLarge(
+                f"federation requests are at most {MAX_FED_BODY} bytes", max_bytes=MAX_FED_BODY
+            )
+
+    async def authenticate(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes
+    ) -> str:
+        """The DID that signed this request; `SignatureRefused` (401) or 413/429 otherwise."""
+        if len(body) > MAX_FED_BODY:
+            self.check_size(len(body))
+        try:
+            keyid = read_signature(headers).signature_input.params.get("keyid")
+            if not isinstance(keyid, str):
+                raise SignatureRefused("the signature has no keyid", code="malformed_signature")
+            did, _ = split_key_id(keyid)
+        except ProtocolError as exc:
+            raise SignatureRefused(
+                f"every /fed/ request must be signed (RFC 9421): {exc.message}",
+                code=exc.code,
+                **exc.detail,
+            ) from None
+        if not self.per_signer.allow(did):
+            raise TooManyRequests(f"too many requests from {did}; slow down", signer=did)
+        if not did.startswith("did:web:"):
+            raise SignatureRefused(f"the signer {did} is not a did:web DID", code="unknown_key")
+        try:
+            if not self.keys.cached(did) and not self.new_dids.allow("*"):
+                raise TooManyRequests("too many new signers at once; retry shortly", signer=did)
+            known = await self.keys.keys(did, keyid, wait=False)
+        except (OutboundError, ProtocolError) as exc:
+            raise SignatureRefused(
+                f"the signer's DID document could not be read: {exc.message}",
+                code="unknown_key",
+                signer=did,
+            ) from None
+
+        def resolve(key_id: str) -> Ed25519PublicKey:
+            return known.authentication[key_id].public_key
+
+        try:
+            verify_request(
+                method,
+                self.base_url + raw_path,
+                headers,
+                body,
+                resolve,
+                int(self.clock()),
+                self.max_age,
+                seen_nonce=self.replays.seen,
+            )
+        except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
+            raise SignatureRefused(
+                f"request refused: {exc.message}", code=exc.code, signer=did, **exc.detail
+            ) from None
+        return did

@@ -1,0 +1,177 @@
+"""The federation service of one node: the pieces wired together, started and stopped.
+
+One `Federation` per running node (the app opens it in a cleanup context; the CLI opens one for
+`peer` and `sync` commands). It owns the node's one guarded outbound client, signing every
+request with the node's current key (read at each request, so a key rotation applies at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from citynode.federation.directory import OriginDirectory
+from citynode.federation.feed import Feed
+from citynode.federation.inbound import InboundGuard
+from citynode.federation.ingest import Ingest
+from citynode.federation.keys import KeyCache
+from citynode.federation.peering import Peering
+from citynode.federation.push import Notifier
+from citynode.federation.verifier import Verifier
+from citynode.federation.worker import Worker
+from citynode.node import Node
+from citynode.outbound import GuardedClient
+from citynode.storage import peers as peer_store
+from citynode.storage.peers import Peer
+from protocol.cursor import decode_cursor
+from protocol.errors import InvalidCursor
+from protocol.httpsig import sign_request
+from protocol.sync import SyncPolicy
+
+log = logging.getLogger("citynode.federation")
+
+#: Lifetime of our request signatures (the receiver also caps the age, default 5 minutes).
+SIGNATURE_LIFETIME = 300
+
+
+class Federation:
+    def __init__(self, node: Node, *, clock: Callable[[], float] = time.time) -> None:
+        self.node = node
+        config = node.config.federation
+        self.clock = clock
+        self.client = GuardedClient(
+            allow_private=config.allow_private_peers,
+            # Plain http only where https cannot be: loopback and private test networks.
+            allow_http=config.allow_private_peers,
+            signer=self._sign,
+            timeout=config.request_timeout_seconds,
+        )
+        self.policy = SyncPolicy(
+            poll_interval=config.sync_interval_seconds,
+            reconcile_interval=config.reconcile_interval_seconds,
+            notice_min_gap=config.notice_min_gap_seconds,
+        )
+        did = node.identity.did
+        self.keys = KeyCache(
+            self.client, ttl=config.did_cache_seconds, refresh_gap=config.did_refresh_seconds
+        )
+        self.guard = InboundGuard(
+            self.keys,
+            node.config.base_url,
+            max_age=config.signature_max_age_seconds,
+            rate=config.inbound_rate_per_second,
+            burst=config.inbound_burst,
+        )
+        self.verifier = Verifier(config.verify_processes)
+        self.directory = OriginDirectory(self.client)
+        self.ingest = Ingest(node.db, did, self.keys, self.verifier, self.directory)
+        self.notifier = Notifier(node.db, self.client, did, config.push_debounce_seconds)
+        self.worker = Worker(
+            node.db,
+            self.client,
+            self.ingest,
+            config,
+            self.policy,
+            did,
+            on_stored=self._relayed if config.relay else lambda: None,
+        )
+        self.peering = Peering(node, self.client, self.keys, self.policy, self.worker.wake)
+        self.feed = Feed(
+            node.db, did, relay=config.relay, max_page_size=node.config.server.max_page_size
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _sign(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Mapping[str, str]:
+        identity = self.node.identity
+        created = int(self.clock())
+        return sign_request(
+            method,
+            url,
+            headers,
+            body,
+            identity.active.private_key,
+            identity.verification_method,
+            created,
+            created + SIGNATURE_LIFETIME,
+            secrets.token_urlsafe(16),
+        )
+
+    def _relayed(self) -> None:
+        # Records stored from one peer are news for the others (we relay them).
+        self.notifier.changed()
+
+    async def start(self, *, background: bool = True) -> None:
+        """Open the client; with `background`, run the worker and the push notifier."""
+        await self.client.start()
+        self.node.publisher.listeners.append(self.notifier.changed)
+        if background and self.node.config.federation.worker:
+            await self.worker.recover_leases()
+            self._tasks.append(asyncio.create_task(self.worker.run_forever()))
+            self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.node.publisher.listeners.remove(self.notifier.changed)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self.verifier.close()
+        await self.client.close()
+
+    async def peer_views(self) -> list[dict[str, Any]]:
+        peers = await peer_store.list_peers(self.node.db.reader)
+        now = self.clock()
+        return [peer_view(peer, now) for peer in peers]
+
+
+def _position(cursor: str | None) -> int:
+    try:
+        return decode_cursor(cursor) if cursor else 0
+    except InvalidCursor:
+        return 0
+
+
+def peer_view(peer: Peer, now: float) -> dict[str, Any]:
+    """What the operator sees of a peer (`peer list`, GET /api/peers).
+
+    Lag in records: how far the peer's feed position (from its last page or notice) is ahead of
+    our cursor; feed positions count stored versions, so this is an upper bound. Lag in seconds:
+    0 when caught up, else the time since we last were.
+    """
+    sync = peer.sync
+    lag_records = max(0, _position(peer.remote_cursor) - _position(sync.cursor))
+    since = peer.caught_up_at if peer.caught_up_at is not None else peer.added_at
+    return {
+        "did": peer.did,
+        "url": peer.base_url,
+        "city": peer.name,
+        "country": peer.country,
+        "state": sync.state,
+        "cursor": sync.cursor,
+        "lag_records": lag_records,
+        "lag_seconds": round(max(0.0, now - since), 1) if lag_records else 0.0,
+        "last_success": _iso(sync.last_success_at),
+        "last_error": sync.last_error,
+        "failures": sync.failures,
+        "next_attempt": _iso(sync.next_attempt_at),
+        "rejected": peer.rejected,
+        "records_pulled": sync.items_pulled,
+        "their_answer": peer.remote_status,
+        "added_by": peer.added_by,
+    }
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))

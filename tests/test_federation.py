@@ -1,0 +1,128 @@
+"""Federation between real nodes on loopback: peering, pull, push, relay, convergence."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from tests.drafts import STATUS, practice
+from tests.federation_support import (
+    FAST,
+    current,
+    fed,
+    follow,
+    publish,
+    stored_rows,
+    versions,
+    wait_for,
+)
+from tests.support import RunningNode, request_json
+
+Factory = Callable[..., Awaitable[RunningNode]]
+
+
+async def test_pull_from_a_peer(node_factory: Factory) -> None:
+    a = await node_factory("Medellín", **FAST)
+    b = await node_factory("Lisboa", **FAST)
+    await publish(a, practice("wifi"), practice("aulas"))
+    await follow(b, a)
+    outcomes = await fed(b).worker.sync_now(a.did)
+    assert [o.stored for o in outcomes] == [2], outcomes
+    held = await versions(b)
+    assert held[f"{a.url}/records/wifi"] == 1
+    _, page, _ = await request_json("GET", f"{b.url}/records?origin=all")
+    cities = {item["id"]: item["origin"]["city"] for item in page["items"]}
+    assert cities[f"{a.url}/records/wifi"] == "Medellín"
+
+
+async def chain(node_factory: Factory) -> tuple[RunningNode, RunningNode, RunningNode]:
+    """A -> B -> C: B follows A, C follows B only (C gets A's records through B's relay)."""
+    a = await node_factory("Medellín", **FAST)
+    b = await node_factory("Lisboa", **FAST)
+    c = await node_factory("Montevideo", **FAST)
+    await follow(b, a)
+    await follow(c, b)
+    return a, b, c
+
+
+async def test_chain_relays_and_converges_with_push(node_factory: Factory) -> None:
+    a, b, c = await chain(node_factory)
+    record_id = f"{a.url}/records/wifi"
+
+    async def at_c(version: int) -> bool:
+        row = await current(c, record_id)
+        return row is not None and row.version == version
+
+    # Publish: pushed A -> B, relayed B -> C, no manual sync.
+    await publish(a, practice("wifi"))
+    await wait_for(lambda: at_c(1), what="C to get A's record through B")
+    row = await current(c, record_id)
+    assert row is not None and row.origin == a.did
+    assert row.document()["proof"]["verificationMethod"].startswith(a.did)
+    status, page, _ = await request_json("GET", f"{c.url}/records?origin=all")
+    assert [item["origin"]["city"] for item in page["items"]] == ["Medellín"]
+    # C never talked to A: the city came from A's descriptor, the keys from A's DID document.
+    assert a.did not in {p["did"] for p in await fed(c).peer_views()}
+
+    # Update.
+    status, _, _ = await request_json(
+        "PUT",
+        f"{a.url}/api/records/wifi",
+        json=practice("wifi", status=STATUS + "completed"),
+        headers=a.auth(),
+    )
+    assert status == 200
+    await wait_for(lambda: at_c(2), what="the update to reach C")
+    assert (await current(b, record_id)).version == 2  # type: ignore[union-attr]
+
+    # Withdraw: the tombstone reaches B and C and takes the record out of their search index.
+    status, _, _ = await request_json("DELETE", f"{a.url}/api/records/wifi", headers=a.auth())
+    assert status == 200
+    await wait_for(lambda: at_c(3), what="the tombstone to reach C")
+    for node in (b, c):
+        row = await current(node, record_id)
+        assert row is not None and row.type == "Tombstone"
+        async with node.node.db.reader.execute(
+            "SELECT COUNT(*) FROM search_docs WHERE id = ?", (record_id,)
+        ) as cursor:
+            assert (await cursor.fetchone())[0] == 0
+    status, page, _ = await request_json("GET", f"{c.url}/records?origin=all")
+    assert page["items"] == []
+    # Every version stored once per node.
+    for node in (b, c):
+        rows = await stored_rows(node)
+        assert sorted(rows) == sorted(set(rows))
+
+
+async def test_relayed_record_is_searchable_at_the_end_of_the_chain(node_factory: Factory) -> None:
+    a, _, c = await chain(node_factory)
+    title = {"es": "Biblioteca de parque", "en": "Park library"}
+    await publish(a, practice("biblioteca", title=title))
+
+    async def indexed() -> bool:
+        async with c.node.db.reader.execute(
+            "SELECT city FROM search_docs WHERE id = ?", (f"{a.url}/records/biblioteca",)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row is not None and row[0] == "Medellín"
+
+    await wait_for(indexed, what="the record in C's search index")
+
+
+async def test_two_relays_of_the_same_origin_store_each_version_once(
+    node_factory: Factory,
+) -> None:
+    a = await node_factory("Medellín", **FAST)
+    b1 = await node_factory("Lisboa", **FAST)
+    b2 = await node_factory("Montevideo", **FAST)
+    c = await node_factory("Quito", **FAST)
+    for relay in (b1, b2):
+        await follow(relay, a)
+        await follow(c, relay)
+    await publish(a, *(practice(f"p{i}") for i in range(5)))
+    for relay in (b1, b2):
+        await fed(relay).worker.sync_now(a.did)
+    outcomes = await fed(c).worker.sync_now()
+    assert sum(o.stored for o in outcomes) == 5, outcomes
+    await fed(c).worker.sync_now()
+    rows = [row for row in await stored_rows(c) if row[0].startswith(a.url)]
+    assert len(rows) == 5 and len(set(rows)) == 5

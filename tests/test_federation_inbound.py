@@ -1,0 +1,100 @@
+"""Inbound protection: every /fed/ request is signed, fresh, unreplayed, with a matching digest
+and a key from the signer's DID document; refusals are counted."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+
+from citynode.storage.counters import read_counters
+from protocol.messages import InboxNotice, encode_message
+from tests.federation_support import FAST, Hostile
+from tests.support import RunningNode
+
+Factory = Callable[..., Awaitable[RunningNode]]
+
+
+@pytest.fixture
+async def hostile() -> AsyncIterator[Hostile]:
+    peer = await Hostile().start()
+    yield peer
+    await peer.stop()
+
+
+async def send(method: str, url: str, headers: dict[str, str], body: bytes | None = None):  # type: ignore[no-untyped-def]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, headers=headers, data=body) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+async def test_signed_requests_are_checked(node_factory: Factory, hostile: Hostile) -> None:
+    node = await node_factory("Medellín", **FAST)
+    url = f"{node.url}/fed/v1/changes?limit=10"
+
+    # Unsigned.
+    status, body = await send("GET", url, {})
+    assert (status, body["code"]) == (401, "signature_missing")
+
+    # Signed properly: served, with the page format.
+    headers = hostile.signed_headers("GET", url)
+    status, body = await send("GET", url, headers)
+    assert status == 200 and body["type"] == "ChangesPage" and body["node"] == node.did
+
+    # The same request again: a replay.
+    status, body = await send("GET", url, headers)
+    assert (status, body["code"]) == (401, "nonce_replayed")
+
+    # Signed ten minutes ago: expired.
+    old = hostile.signed_headers("GET", url, created=int(time.time()) - 600)
+    status, body = await send("GET", url, old)
+    assert (status, body["code"]) == (401, "signature_expired")
+
+    # A key id the signer's DID document does not list.
+    unknown = hostile.signed_headers("GET", url, keyid=f"{hostile.did}#key-9")
+    status, body = await send("GET", url, unknown)
+    assert (status, body["code"]) == (401, "unknown_key")
+
+    # A body changed after signing: the digest no longer matches.
+    inbox = f"{node.url}/fed/v1/inbox"
+    notice = encode_message(InboxNotice(sender=hostile.did, cursor="1.AQ"))
+    headers = hostile.signed_headers("POST", inbox, notice)
+    tampered = notice.replace(b"1.AQ", b"1.Ag")
+    status, body = await send("POST", inbox, headers, tampered)
+    assert (status, body["code"]) == (401, "digest_mismatch")
+
+    # Signed for another URL (the signature covers @target-uri).
+    headers = hostile.signed_headers("GET", f"{node.url}/fed/v1/changes?limit=11")
+    status, body = await send("GET", url, headers)
+    assert (status, body["code"]) == (401, "bad_signature")
+
+    # A valid notice from a node that is not a peer: refused, not scheduled.
+    headers = hostile.signed_headers("POST", inbox, notice)
+    status, body = await send("POST", inbox, headers, notice)
+    assert (status, body["code"]) == (403, "peer_refused")
+
+    counters = await read_counters(node.node.db.reader)
+    for code in ("signature_missing", "nonce_replayed", "signature_expired", "unknown_key"):
+        assert sum(counters[f"rejected.{code}"].values()) >= 1, code
+
+
+async def test_oversized_bodies_and_floods_are_refused(
+    node_factory: Factory, hostile: Hostile
+) -> None:
+    node = await node_factory(
+        "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
+    )
+    inbox = f"{node.url}/fed/v1/inbox"
+    big = b'{"type":"InboxNotice","sender":"x","cursor":"' + b"A" * 300_000 + b'"}'
+    status, body = await send("POST", inbox, hostile.signed_headers("POST", inbox, big), big)
+    assert (status, body["code"]) == (413, "payload_too_large")
+    url = f"{node.url}/fed/v1/changes"
+    statuses = []
+    for _ in range(6):
+        status, _ = await send("GET", url, hostile.signed_headers("GET", url))
+        statuses.append(status)
+    assert 429 in statuses and statuses[0] == 200, statuses
