@@ -95,7 +95,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def publish_rate(home: Path, count: int, batch: int = 500) -> tuple[float, list[bytes], Node]:
+async def publish_rate(
+    home: Path, count: int, batch: int = 500, shacl: bool = False
+) -> tuple[float, list[bytes], Node]:
     """Records/s through Publisher.publish (validate, sign, store, index) in batches."""
     port = free_port()
     await create_home(_config(home, port), home)
@@ -103,7 +105,7 @@ async def publish_rate(home: Path, count: int, batch: int = 500) -> tuple[float,
     drafts = [draft(i) for i in range(count)]
     started = time.perf_counter()
     for start in range(0, count, batch):
-        await node.publisher.publish(drafts[start : start + batch])
+        await node.publisher.publish(drafts[start : start + batch], shacl=shacl)
     elapsed = time.perf_counter() - started
     async with node.db.reader.execute("SELECT body FROM records LIMIT 2000") as cursor:
         bodies = [bytes(row[0]) for row in await cursor.fetchall()]
