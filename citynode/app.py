@@ -13,7 +13,7 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
-from citynode.web import editor, federation, openapi, peers, records, wellknown
+from citynode.web import editor, federation, openapi, peers, records, search, wellknown
 from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, NODE
 
@@ -29,6 +29,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(openapi.routes)
     app.add_routes(federation.routes)
     app.add_routes(peers.routes)
+    app.add_routes(search.routes)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     return app

@@ -28,6 +28,12 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/fed/v1/inbox": [("POST", "/fed/v1/inbox", {"json": {}}, 401)],
     "/fed/v1/peers": [("POST", "/fed/v1/peers", {"json": {}}, 401)],
     "/fed/v1/digest": [("POST", "/fed/v1/digest", {"json": {}}, 401)],
+    "/fed/v1/search": [("POST", "/fed/v1/search", {"json": {}}, 401)],
+    "/api/search": [
+        ("GET", "/api/search?sort=sideways", {}, 400),
+        ("GET", "/api/search?limit=0", {}, 400),
+    ],
+    "/records/{slug}/similar": [("GET", "/records/x/similar?limit=1000", {}, 400)],
     "/api/peers": [("GET", "/api/peers", {}, 401), ("POST", "/api/peers", {}, 401)],
     "/api/peers/{action}": [("POST", "/api/peers/approve", {}, 401)],
     "/api/records/{slug}": [

@@ -12,6 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from citynode.errors import BadRequest
+from citynode.federation import live_search
 from citynode.federation.errors import PeerRefused
 from citynode.federation.service import Federation
 from citynode.storage import peers as peer_store
@@ -69,6 +70,12 @@ async def peers(request: web.Request) -> web.Response:
         signer, decode_as(body, PeerRequest)
     )
     return _message_response(encode_message(answer))
+
+
+@routes.post("/fed/v1/search")
+async def live_search_answer(request: web.Request) -> web.Response:
+    _, body = await signed(request)
+    return _message_response(await live_search.answer(request.app[NODE], body))
 
 
 @routes.post("/fed/v1/digest")

@@ -292,6 +292,79 @@ def _peer_action() -> dict[str, Any]:
     }
 
 
+_FACET_NAMES = (
+    "city",
+    "country",
+    "type",
+    "status",
+    "theme",
+    "sdg_goal",
+    "sdg_target",
+    "year",
+    "language",
+)
+
+
+def _search_paths() -> dict[str, Any]:
+    facets = [
+        {
+            "name": name,
+            "in": "query",
+            "schema": {"type": "array", "items": {"type": "string"}},
+            "style": "form",
+            "explode": True,
+            "description": "repeat for OR; facets AND together",
+        }
+        for name in _FACET_NAMES
+    ]
+    common = [
+        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["es", "en", "pt"]}},
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        },
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+    ]
+    return {
+        "/api/search": {
+            "get": {
+                "summary": "Search the records this node holds (scope=local, the default) or "
+                "also ask peers live (scope=live): ranked hits, facets with counts, and why each "
+                "hit matched",
+                "parameters": [
+                    {
+                        "name": "q",
+                        "in": "query",
+                        "schema": {"type": "string"},
+                        "description": 'words, "a phrase"; any text is accepted',
+                    },
+                    {
+                        "name": "scope",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["local", "live"]},
+                    },
+                    {
+                        "name": "sort",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["relevance", "date"]},
+                    },
+                    *facets,
+                    *common,
+                ],
+                "responses": {"200": _ok("results", {"type": "object"}), **_errors(400)},
+            }
+        },
+        "/records/{slug}/similar": {
+            "get": {
+                "summary": "Practices of other cities most like this record",
+                "parameters": [_SLUG, *common],
+                "responses": {"200": _ok("similar records", {"type": "object"}), **_errors(400)},
+            }
+        },
+    }
+
+
 def _federation_paths() -> dict[str, Any]:
     peer_list = {"type": "object", "properties": {"peers": {"type": "array"}}}
     return {
@@ -314,6 +387,12 @@ def _federation_paths() -> dict[str, Any]:
         "/fed/v1/inbox": _fed_post("Push notice: the sender has new changes", "scheduled"),
         "/fed/v1/peers": _fed_post("Peer request (PeerRequest -> PeerResponse)", "the answer"),
         "/fed/v1/digest": _fed_post("Per-origin digests for reconcile", "a DigestResponse"),
+        "/fed/v1/search": _fed_post(
+            "Live search (SearchRequest -> SearchResponse), answered only when the operator set "
+            "live_search",
+            "a SearchResponse",
+        ),
+        **_search_paths(),
         "/api/peers": {
             "get": {
                 "summary": "Peers with state, cursor, lag, last success, last error, rejected",

@@ -1,0 +1,355 @@
+"""Search against real SQLite files through aiosqlite: analysis, ranking, facets, index upkeep."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from citynode.origins import Origin
+from citynode.search import index, query
+from citynode.search.query import SearchQuery, SearchResult, search
+from citynode.search.schema import STATEMENTS
+from citynode.search.similar import similar
+
+MEDELLIN = Origin(
+    did="did:web:medellin.example",
+    base_url="https://medellin.example",
+    city="Medellín",
+    country="CO",
+)
+LISBOA = Origin(
+    did="did:web:lisboa.example", base_url="https://lisboa.example", city="Lisboa", country="PT"
+)
+TORONTO = Origin(
+    did="did:web:toronto.example", base_url="https://toronto.example", city="Toronto", country="CA"
+)
+THEME = "https://w3id.org/citynode/theme#"
+SDG = "http://metadata.un.org/sdg/"
+LABELS = {
+    "connectivity": {THEME + "connectivity"},
+    "conectividad": {THEME + "connectivity"},
+    "public space": {THEME + "public-space"},
+}
+
+
+def record(origin: Origin, n: int, title: dict[str, str], **fields: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "type": "Project",
+        "id": f"{origin.base_url}/records/{n}",
+        "version": 1,
+        "issued": "2022-01-01T00:00:00Z",
+        "modified": f"2022-01-{n:02d}T00:00:00Z",
+        "publisher": origin.did,
+        "title": title,
+        "summary": {next(iter(title)): "Una práctica de la ciudad."},
+        "status": "https://w3id.org/citynode/status#ongoing",
+    }
+    doc.update(fields)
+    return doc
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    connection = await aiosqlite.connect(tmp_path / "node.db", isolation_level=None)
+    for statement in STATEMENTS:
+        await connection.execute(statement)
+    yield connection
+    await connection.close()
+
+
+async def put(conn: aiosqlite.Connection, *docs: tuple[dict[str, Any], Origin]) -> None:
+    await conn.execute("BEGIN IMMEDIATE")
+    for doc, origin in docs:
+        await index.put(conn, doc, origin)
+    await conn.execute("COMMIT")
+
+
+async def ask(conn: aiosqlite.Connection, text: str = "", **kwargs: Any) -> SearchResult:
+    return await search(conn, SearchQuery(text=text, **kwargs), labels=kwargs.pop("labels", LABELS))
+
+
+def ids(result: SearchResult) -> list[str]:
+    return [hit.id for hit in result.hits]
+
+
+async def test_diacritics_and_case_are_folded(conn: aiosqlite.Connection) -> None:
+    doc = record(MEDELLIN, 1, {"es": "CONECTIVIDAD rural en Medellín"})
+    await put(conn, (doc, MEDELLIN))
+    assert ids(await ask(conn, "conectividad")) == [doc["id"]]
+    assert ids(await ask(conn, "Medellin")) == [doc["id"]]
+    assert ids(await ask(conn, "MEDELLÍN")) == [doc["id"]]
+
+
+@pytest.mark.parametrize(
+    ("lang", "indexed", "asked"),
+    [
+        ("es", "Red de parque lineal", "parques"),
+        ("es", "Participación ciudadana", "participacion"),
+        ("en", "Digital skills training", "trainings"),
+        ("en", "Flooding of rivers", "flooded"),
+        ("pt", "Políticas de inclusões sociais", "inclusão"),
+        ("pt", "Educação ambiental", "educacao"),
+    ],
+)
+async def test_stemming(conn: aiosqlite.Connection, lang: str, indexed: str, asked: str) -> None:
+    doc = record(MEDELLIN, 1, {lang: indexed})
+    await put(conn, (doc, MEDELLIN))
+    assert ids(await ask(conn, asked)) == [doc["id"]]
+
+
+async def test_title_match_ranks_above_body_match(conn: aiosqlite.Connection) -> None:
+    body = record(
+        MEDELLIN,
+        1,
+        {"es": "Proyecto de barrio"},
+        description={"es": "Una biblioteca pública para el barrio."},
+    )
+    title = record(MEDELLIN, 2, {"es": "Biblioteca pública del barrio"})
+    summary = record(
+        MEDELLIN, 3, {"es": "Proyecto de barrio"}, summary={"es": "La biblioteca abre de noche."}
+    )
+    await put(conn, (body, MEDELLIN), (title, MEDELLIN), (summary, MEDELLIN))
+    assert ids(await ask(conn, "biblioteca")) == [title["id"], summary["id"], body["id"]]
+
+
+async def test_snippet_marks_matches_and_escapes_html(conn: aiosqlite.Connection) -> None:
+    doc = record(
+        MEDELLIN,
+        1,
+        {"es": "Parques"},
+        summary={"es": "Los <script>alert(1)</script> parques del río & la ciudad."},
+    )
+    await put(conn, (doc, MEDELLIN))
+    [hit] = (await ask(conn, "parque")).hits
+    assert "<mark>parques</mark>" in hit.snippet
+    assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+    assert "&amp;" in hit.snippet
+    assert hit.why == ["text"]
+    assert (hit.city, hit.country, hit.origin) == ("Medellín", "CO", "https://medellin.example")
+    assert (hit.signature, hit.version, hit.modified) == ("verified", 1, doc["modified"])
+
+
+async def test_title_in_reader_language_falls_back_to_original(conn: aiosqlite.Connection) -> None:
+    both = record(MEDELLIN, 1, {"es": "Parque lineal", "en": "Linear park"})
+    only = record(LISBOA, 2, {"pt": "Parque urbano"})
+    await put(conn, (both, MEDELLIN), (only, LISBOA))
+    titles = {
+        hit.id: (hit.title, hit.title_lang) for hit in (await ask(conn, "parque", lang="en")).hits
+    }
+    assert titles == {both["id"]: ("Linear park", "en"), only["id"]: ("Parque urbano", "pt")}
+
+
+async def corpus_for_facets(conn: aiosqlite.Connection) -> dict[str, dict[str, Any]]:
+    docs = {
+        "a": record(
+            MEDELLIN,
+            1,
+            {"es": "Agua para el barrio"},
+            themes=[THEME + "water"],
+            sdgs=[SDG + "6.1"],
+            startDate="2019-03-01",
+        ),
+        "b": record(
+            MEDELLIN,
+            2,
+            {"es": "Agua y parques"},
+            type="Policy",
+            themes=[THEME + "water", THEME + "public-space"],
+            sdgs=[SDG + "11"],
+            status="https://w3id.org/citynode/status#completed",
+        ),
+        "c": record(LISBOA, 3, {"pt": "Água para todos"}, sdgs=[SDG + "6"], startDate="2021-05-01"),
+        "d": record(
+            TORONTO,
+            4,
+            {"en": "Agua: water for all"},
+            themes=[THEME + "water"],
+            sdgs=[SDG + "11.2"],
+            startDate="2021-01-01",
+        ),
+    }
+    origins = {"a": MEDELLIN, "b": MEDELLIN, "c": LISBOA, "d": TORONTO}
+    await put(conn, *((docs[k], origins[k]) for k in docs))
+    return docs
+
+
+def counts(result: SearchResult, facet: str) -> dict[str, int]:
+    return {v.value: v.count for v in result.facets[facet]}
+
+
+async def test_facet_counts_over_matches(conn: aiosqlite.Connection) -> None:
+    docs = await corpus_for_facets(conn)
+    result = await ask(conn, "agua")
+    assert sorted(ids(result)) == sorted(d["id"] for d in docs.values())
+    assert counts(result, "city") == {"Medellín": 2, "Lisboa": 1, "Toronto": 1}
+    assert counts(result, "country") == {"CO": 2, "PT": 1, "CA": 1}
+    assert counts(result, "type") == {"Project": 3, "Policy": 1}
+    assert counts(result, "theme") == {THEME + "water": 3, THEME + "public-space": 1}
+    # A target implies its goal: 6.1 counts for goal 6, 11.2 for goal 11.
+    assert counts(result, "sdg_goal") == {SDG + "6": 2, SDG + "11": 2}
+    assert counts(result, "sdg_target") == {SDG + "6.1": 1, SDG + "11.2": 1}
+    assert counts(result, "year") == {"2019": 1, "2021": 2, "2022": 1}  # b: no startDate -> issued
+    assert counts(result, "language") == {"es": 2, "pt": 1, "en": 1}
+    water = next(v for v in result.facets["theme"] if v.value == THEME + "water")
+    assert water.label  # labelled from the taxonomy
+    assert result.total == 4 and result.total_exact and result.facets_exact
+
+
+async def test_each_facet_narrows(conn: aiosqlite.Connection) -> None:
+    docs = await corpus_for_facets(conn)
+    a, b, c, d = (docs[k]["id"] for k in "abcd")
+    cases = {
+        "city": (["Medellín"], {a, b}),
+        "country": (["PT", "CA"], {c, d}),  # OR within a facet
+        "type": (["Policy"], {b}),
+        "status": (["https://w3id.org/citynode/status#completed"], {b}),
+        "theme": ([THEME + "public-space"], {b}),
+        "sdg_goal": ([SDG + "11"], {b, d}),  # d is tagged 11.2 only
+        "sdg_target": ([SDG + "6.1"], {a}),
+        "year": (["2021"], {c, d}),
+        "language": (["pt"], {c}),
+    }
+    for facet, (values, expected) in cases.items():
+        for text in ("agua", ""):
+            result = await ask(conn, text, facets={facet: values})
+            assert set(ids(result)) == expected, (facet, text)
+            assert result.total == len(expected)
+
+
+async def test_facets_and_across_or_within(conn: aiosqlite.Connection) -> None:
+    docs = await corpus_for_facets(conn)
+    result = await ask(conn, "", facets={"city": ["Medellín", "Toronto"], "sdg_goal": [SDG + "11"]})
+    assert set(ids(result)) == {docs["b"]["id"], docs["d"]["id"]}
+    assert counts(result, "city") == {"Medellín": 1, "Toronto": 1}
+
+
+async def test_unknown_facet_value_or_name_gives_empty_answer(conn: aiosqlite.Connection) -> None:
+    await corpus_for_facets(conn)
+    assert (await ask(conn, "agua", facets={"city": ["Atlantis"]})).total == 0
+    assert (await ask(conn, "", facets={"theme": ['not an iri " OR *']})).hits == []
+    unknown = await ask(conn, "agua", facets={"colour": ["blue"]})
+    assert unknown.total == 0 and unknown.notices
+
+
+async def test_tombstone_removes_at_once(conn: aiosqlite.Connection) -> None:
+    doc = record(MEDELLIN, 1, {"es": "Parque lineal"}, themes=[THEME + "water"])
+    await put(conn, (doc, MEDELLIN))
+    tombstone = {
+        "type": "Tombstone",
+        "id": doc["id"],
+        "version": 2,
+        "issued": doc["issued"],
+        "modified": "2023-01-01T00:00:00Z",
+        "publisher": MEDELLIN.did,
+    }
+    await put(conn, (tombstone, MEDELLIN))
+    assert (await ask(conn, "parque")).total == 0
+    landing = await ask(conn)
+    assert landing.total == 0 and landing.facets["theme"] == []
+
+
+async def test_reput_replaces_older_version_and_ignores_stale(conn: aiosqlite.Connection) -> None:
+    first = record(MEDELLIN, 1, {"es": "Parque lineal"})
+    second = {**first, "version": 2, "title": {"es": "Biblioteca parque"}}
+    await put(conn, (first, MEDELLIN), (second, MEDELLIN))
+    assert ids(await ask(conn, "parque")) == [first["id"]]
+    assert (await ask(conn, "lineal")).total == 0
+    await put(conn, (first, MEDELLIN))  # a late, older delivery
+    [hit] = (await ask(conn, "parque")).hits
+    assert hit.version == 2 and hit.title == "Biblioteca parque"
+    assert counts(await ask(conn), "city") == {"Medellín": 1}
+
+
+async def test_put_many_keeps_newest_of_duplicates(conn: aiosqlite.Connection) -> None:
+    docs = [record(MEDELLIN, n, {"es": f"Parque número {n}"}) for n in range(1, 30)]
+    newer = {**docs[0], "version": 3, "title": {"es": "Parque renovado"}}
+    await conn.execute("BEGIN IMMEDIATE")
+    await index.put_many(conn, [(d, MEDELLIN, "verified") for d in [*docs, newer, docs[0]]])
+    await conn.execute("COMMIT")
+    result = await ask(conn, "parque", limit=100)
+    assert result.total == 29
+    assert next(h for h in result.hits if h.id == docs[0]["id"]).title == "Parque renovado"
+    await conn.execute("BEGIN IMMEDIATE")
+    await index.remove(conn, docs[1]["id"])
+    await conn.execute("COMMIT")
+    assert (await ask(conn, "parque")).total == 28
+
+
+async def test_cross_language_through_a_concept(conn: aiosqlite.Connection) -> None:
+    spanish = record(
+        MEDELLIN, 1, {"es": "Internet gratis en los barrios"}, themes=[THEME + "connectivity"]
+    )
+    await put(conn, (spanish, MEDELLIN))
+    [hit] = (await ask(conn, "connectivity")).hits
+    assert hit.id == spanish["id"]
+    assert hit.why == ["concept: Connectivity (theme)"]
+    [hit] = (await ask(conn, "connectivity", lang="es")).hits
+    assert hit.why == ["concept: Conectividad (theme)"]
+    # A multi-word label, and a label word ANDed with a text word.
+    assert (await ask(conn, "connectivity barrios")).total == 1
+    assert (await ask(conn, "connectivity biblioteca")).total == 0
+
+
+async def test_cross_language_with_bundled_vocabulary(conn: aiosqlite.Connection) -> None:
+    spanish = record(
+        MEDELLIN, 1, {"es": "Internet gratis"}, themes=[THEME + "connectivity"], sdgs=[SDG + "11.2"]
+    )
+    await put(conn, (spanish, MEDELLIN))
+    for text in ("connectivity", "conectividade", "wifi", "11"):
+        result = await search(conn, SearchQuery(text=text, lang="en"))
+        assert ids(result) == [spanish["id"]], text
+    why = (await search(conn, SearchQuery(text="connectivity"))).hits[0].why
+    assert why == ["concept: Connectivity (theme)"]
+
+
+async def test_empty_query_lists_recent_with_facets(conn: aiosqlite.Connection) -> None:
+    docs = await corpus_for_facets(conn)
+    result = await ask(conn)
+    assert ids(result) == [docs[k]["id"] for k in "dcba"]  # modified descending
+    assert result.total == 4 and counts(result, "city")["Medellín"] == 2
+    assert all(hit.snippet and "<mark>" not in hit.snippet for hit in result.hits)
+    assert ids(await ask(conn, limit=2, offset=2)) == [docs["b"]["id"], docs["a"]["id"]]
+    assert ids(await ask(conn, "agua", sort="date")) == [docs[k]["id"] for k in "dcba"]
+
+
+async def test_long_query_is_cut_with_a_notice(conn: aiosqlite.Connection) -> None:
+    await put(conn, (record(MEDELLIN, 1, {"es": "Parque"}), MEDELLIN))
+    result = await ask(conn, "parque " + "x" * 400)
+    assert result.notices and "300" in result.notices[0]
+    many = await ask(conn, " ".join(f"w{n}" for n in range(40)))
+    assert any("32" in notice for notice in many.notices)
+
+
+async def test_phrase_query(conn: aiosqlite.Connection) -> None:
+    near = record(MEDELLIN, 1, {"es": "Plan de transporte público"})
+    apart = record(MEDELLIN, 2, {"es": "Público y transporte"})
+    await put(conn, (near, MEDELLIN), (apart, MEDELLIN))
+    assert ids(await ask(conn, '"transporte público"')) == [near["id"]]
+    assert set(ids(await ask(conn, "transporte público"))) == {near["id"], apart["id"]}
+
+
+async def test_many_matches_are_bounded_and_say_so(
+    conn: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(query, "CANDIDATES", 10)
+    docs = [record(MEDELLIN, n, {"es": f"Parque {n}"}) for n in range(1, 31)]
+    await put(conn, *((d, MEDELLIN) for d in docs))
+    result = await ask(conn, "parque")
+    assert not result.total_exact and not result.facets_exact and result.notices
+    assert result.total > 10 and len(result.hits) == 10
+    assert sum(v.count for v in result.facets["city"]) == 10
+    assert set(ids(result)) == {d["id"] for d in docs[-10:]}  # the newest ten
+
+
+async def test_similar_practices_exclude_own_city(conn: aiosqlite.Connection) -> None:
+    docs = await corpus_for_facets(conn)
+    found = await similar(conn, docs["a"]["id"])
+    assert found and all(hit.city != "Medellín" for hit in found)
+    # c shares goal 6 (a's 6.1 implies it) and "agua"; d the water theme and "agua".
+    assert {hit.id for hit in found} == {docs["c"]["id"], docs["d"]["id"]}
+    assert all(hit.why for hit in found)
+    assert await similar(conn, "https://nowhere.example/records/1") == []
