@@ -15,7 +15,7 @@ from typing import Any
 
 import uvloop
 
-from citynode import commands
+from citynode import commands, commands_peers, commands_search
 from citynode.errors import NodeError
 from protocol.errors import ProtocolError
 from vocab import VocabError
@@ -106,8 +106,57 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("destination", type=Path)
     backup.set_defaults(run=commands.backup)
 
-    commands.add_extra_commands(sub)
+    _federation_commands(sub)
+    _search_command(sub)
     return parser
+
+
+def _federation_commands(sub: Any) -> None:
+    """`peer add|list|approve|block|remove` and `sync`."""
+    peer = sub.add_parser("peer", help="peer nodes: add, list, approve, block, remove")
+    actions = peer.add_subparsers(dest="peer_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="peer with the node at URL (asks it to peer back)")
+    add.add_argument("url", help="the peer's base URL, e.g. https://lisboa.example")
+    add.set_defaults(run=commands_peers.peer_add)
+    listing = actions.add_parser("list", help="peers: state, cursor, lag, errors, rejections")
+    listing.set_defaults(run=commands_peers.peer_list)
+    for name, run, text in (
+        (
+            "approve",
+            commands_peers.peer_approve,
+            "approve a peer that asked to peer (or unblock one)",
+        ),
+        ("block", commands_peers.peer_block, "stop exchanging records with a peer"),
+        ("remove", commands_peers.peer_remove, "forget a peer"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("peer", help="the peer's URL or DID")
+        if name == "block":
+            action.add_argument("--reason", help="why, for the peer list")
+        action.set_defaults(run=run)
+    sync = sub.add_parser("sync", help="pull from peers now and print what arrived")
+    sync.add_argument("--peer", help="only this peer (URL or DID)")
+    sync.set_defaults(run=commands_peers.sync_now)
+    for parser in (*actions.choices.values(), sync):
+        parser.add_argument("--home", required=True, type=Path, help="the node's home folder")
+
+
+def _search_command(sub: Any) -> None:
+    search = sub.add_parser("search", help="search the records this node holds (every city)")
+    _home(search)
+    search.add_argument("query", nargs="*", help='words, or "a phrase"; empty lists recent')
+    search.add_argument(
+        "--facet",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="narrow: city=Lisboa, type=Project, theme=..., sdg_goal=..., year=2021 "
+        "(repeat; the same name twice means either)",
+    )
+    search.add_argument("--lang", choices=["es", "en", "pt"], help="the language you read")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    search.set_defaults(run=commands_search.search)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -201,3 +201,20 @@ def test_publish_the_csv_templates(home: Path) -> None:
     assert out.count("\tcreated") >= 3
     rows = citynode("export", "--home", str(home), "--format", "csv").stdout.splitlines()
     assert len(rows) == out.count("\tcreated") + 1
+
+
+def test_search_prints_a_readable_table(home: Path) -> None:
+    citynode("publish", "--home", str(home), str(SAMPLES / "medellin"))
+    out = citynode("search", "--home", str(home), "wifi", "parques").stdout
+    lines = out.splitlines()
+    assert lines[0].endswith("records") and int(lines[0].split()[0].rstrip("+")) >= 1
+    assert "  1. " in out and "[" in lines[1] and "Medellín CO" in lines[1]
+    assert "signature verified" in out
+    narrowed = citynode("search", "--home", str(home), "--facet", "type=Policy", "internet").stdout
+    assert all(
+        "[Policy," in line for line in narrowed.splitlines() if line[:5].strip().endswith(".")
+    )
+    odd = citynode("search", "--home", str(home), '"unbalanced (NEAR -*').stdout
+    assert "records" in odd.splitlines()[0]
+    bad = citynode("search", "--home", str(home), "--facet", "colour=red", "x", check=False)
+    assert bad.returncode == 1 and "not a facet" in bad.stderr

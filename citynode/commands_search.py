@@ -1,0 +1,66 @@
+"""`citynode search`: the node's search from the command line, as a readable table."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import shutil
+
+from citynode.errors import BadRequest
+from citynode.node import Node
+from citynode.search.query import FACETS, SearchQuery, SearchResult
+from citynode.search.query import search as run_search
+
+_MARK = re.compile(r"</?mark>")
+
+
+def read_facets(pairs: list[str]) -> dict[str, list[str]]:
+    facets: dict[str, list[str]] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not value:
+            raise BadRequest(f"--facet {pair}: write it as NAME=VALUE, e.g. city=Lisboa")
+        if name not in FACETS:
+            raise BadRequest(
+                f"--facet {pair}: '{name}' is not a facet; use one of " + ", ".join(FACETS)
+            )
+        facets.setdefault(name, []).append(value)
+    return facets
+
+
+def table(result: SearchResult, width: int) -> list[str]:
+    lines = [f"{result.total}{'' if result.total_exact else '+'} records"]
+    lines += [f"note: {notice}" for notice in result.notices]
+    for n, hit in enumerate(result.hits, start=1):
+        lines.append(f"{n:>3}. {hit.title}  [{hit.type}, {hit.city} {hit.country}]")
+        snippet = html.unescape(_MARK.sub("*", hit.snippet))
+        if snippet:
+            lines.append(f"     {snippet[: width - 5]}")
+        lines.append(
+            f"     {hit.id}  v{hit.version}  {hit.modified[:10]}  signature "
+            f"{hit.signature}  matched: {', '.join(hit.why) or 'listing'}"
+        )
+    for facet, values in result.facets.items():
+        if values:
+            shown = ", ".join(f"{v.label} ({v.count})" for v in values[:8])
+            lines.append(f"{facet}: {shown}")
+    return lines
+
+
+async def search(args: argparse.Namespace) -> int:
+    node = await Node.open(args.home)
+    try:
+        query = SearchQuery(
+            text=" ".join(args.query),
+            facets=read_facets(args.facet),
+            lang=args.lang or node.config.node.languages[0],
+            sort=args.sort,
+            limit=max(1, min(args.limit, 100)),
+        )
+        result = await run_search(node.db.reader, query)
+    finally:
+        await node.close()
+    for line in table(result, shutil.get_terminal_size((100, 20)).columns):
+        print(line)
+    return 0
