@@ -29,8 +29,8 @@ from citynode.app import create_app
 from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection, load_config
 from citynode.node import Node, create_home
 from citynode.publishing import new_version_of
+from citynode.storage.records import append as store_append
 from citynode.storage.records import now_utc
-from citynode.storage.replicas import append_batch
 from citynode.web.federation import FEDERATION
 from citynode.web.keys import NODE
 from protocol import proofs
@@ -86,7 +86,7 @@ async def _fill(node: Node, count: int) -> None:
             signed = proofs.sign(document, key, method, stamp)
             batch.append(new_version_of(signed, msgspec.json.encode(signed)))
         async with node.db.transaction() as conn:
-            await append_batch(conn, batch)
+            await store_append(conn, batch)
 
 
 async def _searchable(node: Node, record_id: str) -> bool:

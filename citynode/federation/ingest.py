@@ -36,7 +36,7 @@ from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
 from citynode.storage.origins import put_origin
 from citynode.storage.records import NewVersion, held_versions
-from citynode.storage.replicas import append_batch
+from citynode.storage.records import append as store_append
 from citynode.verification import did_scheme
 from protocol.did import KeyEntry
 from protocol.errors import ProtocolError
@@ -188,7 +188,7 @@ class Ingest:
         """Write a prepared page (inside the caller's write transaction)."""
         for origin in prepared.origins.values():
             await put_origin(conn, origin)
-        stored = await append_batch(conn, prepared.versions)
+        stored = await store_append(conn, prepared.versions)
         if stored:
             keep = {(v.id, v.version) for v in stored}
             await search_index.put_many(
