@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
+from pathlib import Path
 
-from bench import federation_bench, node_bench, primitives
+import uvloop
+
+from bench import federation_bench, node_bench, primitives, search_bench, search_http
 
 
 def section(title: str) -> None:
@@ -45,6 +49,28 @@ def federation(verify: float, records: int) -> None:
         print(line)
 
 
+def search(sizes: list[int], rounds: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            section(f"search ({size:,} records, in process)")
+            path = Path(tmp) / f"search-{size}.db"
+            rate = asyncio.run(search_bench.build(path, size))
+            print(f"index build {rate:>8,.0f} records/s   (issue: >= 5,000 /s)")
+            print(
+                f"{'query kind':<16}{'p50 ms':>9}{'p99 ms':>9}{'total':>10}"
+                f"   (issue: p99 <= {20 if size <= 100_000 else 100} ms)"
+            )
+            for kind, (p50, p99, total) in asyncio.run(
+                search_bench.latencies(path, rounds)
+            ).items():
+                print(f"{kind:<16}{p50:>9.2f}{p99:>9.2f}{total:>10,}")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    section("search over HTTP")
+    for line in uvloop.run(search_http.run()):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["node", "federation", "search"])
@@ -52,6 +78,12 @@ def main() -> None:
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
     )
+    parser.add_argument(
+        "--search-sizes",
+        default="10000,100000",
+        help="corpus sizes for the search bench (add 1000000: ~8 min, 8 GB)",
+    )
+    parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
     args = parser.parse_args()
 
     section("machine (one core)")
@@ -63,6 +95,8 @@ def main() -> None:
         node(sign, verify, args.records)
     if args.only in (None, "federation"):
         federation(verify, args.sync_records)
+    if args.only in (None, "search"):
+        search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
 
 
 if __name__ == "__main__":

@@ -142,3 +142,24 @@ async def test_live_search_lists_the_peers_that_did_not_answer(
     ids = [hit["id"] for hit in body["hits"]]
     assert len(ids) == len(set(ids))
     assert any(hit["city"] == "Lisboa" for hit in body["hits"])
+
+
+async def test_cached_answers_never_outlive_a_write(node_factory: Factory) -> None:
+    node = await node_factory("Medellín")
+    first = await search(node, q="bicicletas")
+    assert first["total"] == 0
+    await node.node.publisher.publish(
+        [
+            {
+                "type": "Project",
+                "id": "records/bici",
+                "title": {"es": "Bicicletas públicas"},
+                "summary": {"es": "Préstamo de bicicletas."},
+                "status": "https://w3id.org/citynode/status#ongoing",
+            }
+        ]
+    )
+    again = await search(node, q="bicicletas")
+    assert again["total"] == 1
+    await node.node.publisher.withdraw("records/bici")
+    assert (await search(node, q="bicicletas"))["total"] == 0

@@ -35,6 +35,8 @@ class Database:
         self._writer = writer
         self.reader = reader
         self._write_lock = asyncio.Lock()
+        #: Bumped after every committed write: caches of read results compare it (search).
+        self.generation = 0
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -72,6 +74,7 @@ class Database:
                 await self._writer.execute("ROLLBACK")
                 raise
             await self._writer.execute("COMMIT")
+            self.generation += 1
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -15,6 +15,7 @@ from aiohttp import web
 from citynode.errors import BadRequest
 from citynode.federation import live_search
 from citynode.publishing import records_base, slug_of
+from citynode.search.cache import SearchCache
 from citynode.search.query import FACETS, SearchQuery, search
 from citynode.search.similar import similar
 from citynode.web.federation import FEDERATION
@@ -22,6 +23,7 @@ from citynode.web.keys import NODE
 from citynode.web.records import _int_param, json_response
 
 routes = web.RouteTableDef()
+SEARCH_CACHE = web.AppKey("search_cache", SearchCache)
 
 _SORTS = ("relevance", "date")
 
@@ -55,7 +57,14 @@ async def search_records(request: web.Request) -> web.Response:
     if scope == "live":
         client = request.app[FEDERATION].client
         return json_response(msgspec.to_builtins(await live_search.live(node, client, query)))
-    return json_response(msgspec.to_builtins(await search(node.db.reader, query)))
+    cache = request.app[SEARCH_CACHE]
+    key = cache.key(query)
+    generation = node.db.generation
+    body = cache.get(key, generation)
+    if body is None:
+        body = msgspec.json.encode(await search(node.db.reader, query))
+        cache.put(key, generation, body)
+    return web.Response(body=body, content_type="application/json")
 
 
 @routes.get(r"/records/{slug:[a-z0-9][a-z0-9-]{0,99}}/similar")
