@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     _home(publish)
     publish.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     publish.add_argument("--quiet", action="store_true", help="no progress bar")
+    publish.add_argument(
+        "--skip-shapes",
+        action="store_true",
+        help="bulk imports: check the record model only, not the SHACL shapes (~5 ms a record)",
+    )
     publish.set_defaults(run=commands.publish)
 
     withdraw = sub.add_parser("withdraw", help="withdraw a record (publishes a signed tombstone)")

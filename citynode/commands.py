@@ -105,7 +105,9 @@ async def publish(args: argparse.Namespace) -> int:
             sources.extend(f"{path} (record {n})" for n in range(1, len(found) + 1))
         progress = None if args.quiet or len(drafts) < 200 else Progress(len(drafts), "signing")
         try:
-            outcomes = await node.publisher.publish(drafts, progress=progress)
+            outcomes = await node.publisher.publish(
+                drafts, progress=progress, shacl=not args.skip_shapes
+            )
         except BatchInvalid as exc:
             raise ImportFailed(
                 "; ".join(

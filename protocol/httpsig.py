@@ -1,4 +1,4 @@
-"""HTTP Message Signatures (RFC 9421) with Ed25519, and Content-Digest (RFC 9530).
+"""HTTP Message Signatures (RFC 9421) with Ed25519 (Content-Digest, RFC 9530, is in digest.py).
 
 Every node-to-node request is signed: the signer covers `("@method" "@target-uri"
 "content-digest")` for a request with a body and `("@method" "@target-uri")` without, with the
@@ -12,9 +12,6 @@ receiver rebuilds it from its public base URL and the raw path, not from a proxi
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -23,12 +20,11 @@ import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from protocol.digest import check_content_digest, content_digest
 from protocol.errors import (
     BadSignature,
     ComponentNotCovered,
     ComponentUnavailable,
-    DigestMismatch,
-    MalformedField,
     MalformedSignature,
     NonceReplayed,
     ProtocolError,
@@ -79,11 +75,6 @@ DEFAULT_CLOCK_SKEW: Final = 30
 #: `CIMultiDictProxy`, where repeated fields appear once per line).
 Headers = Mapping[str, str]
 
-# RFC 9530 section 5: algorithms this node computes and checks.
-_DIGESTS: Final[dict[str, Callable[[bytes], bytes]]] = {
-    "sha-256": lambda b: hashlib.sha256(b).digest(),
-    "sha-512": lambda b: hashlib.sha512(b).digest(),
-}
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 # application/x-www-form-urlencoded percent-encode set (WHATWG URL), for @query-param values.
 _FORM_SAFE: Final = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789*-._")
@@ -107,47 +98,6 @@ class VerifiedSignature(msgspec.Struct, frozen=True, kw_only=True):
     nonce: str | None
     covered: tuple[str, ...]
     alg: str | None
-
-
-# --- Content-Digest (RFC 9530) ---
-
-
-def content_digest(body: bytes, algorithm: str = "sha-256") -> str:
-    """The `Content-Digest` field value for `body` (RFC 9530 section 2), e.g. `sha-256=:...:`."""
-    try:
-        digest = _DIGESTS[algorithm](body)
-    except KeyError:
-        raise DigestMismatch(f"unsupported digest algorithm {algorithm!r}") from None
-    return f"{algorithm}=:{base64.b64encode(digest).decode('ascii')}:"
-
-
-def check_content_digest(header: str, body: bytes) -> None:
-    """Check a `Content-Digest` field against `body`.
-
-    Every algorithm this node knows (sha-256, sha-512) that the field lists must match, and at
-    least one must be listed; unknown algorithms are ignored (RFC 9530 section 2).
-    Raises `MalformedField` or `DigestMismatch`.
-    """
-    members = parse_dictionary(header)
-    checked = 0
-    for algorithm, member in members.items():
-        compute = _DIGESTS.get(algorithm)
-        if compute is None:
-            continue
-        if not isinstance(member, Item) or not isinstance(member.value, bytes):
-            raise MalformedField(
-                f"Content-Digest {algorithm} must be a byte sequence", field="content-digest"
-            )
-        if not hmac.compare_digest(member.value, compute(body)):
-            raise DigestMismatch(
-                f"the body does not match its Content-Digest ({algorithm})", algorithm=algorithm
-            )
-        checked += 1
-    if not checked:
-        raise DigestMismatch(
-            "Content-Digest names no supported algorithm (sha-256 or sha-512)",
-            algorithms=list(members),
-        )
 
 
 # --- Component values (RFC 9421 section 2) ---
