@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from citynode.search.query import FACETS
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
 
@@ -41,6 +42,18 @@ _RECORD_MEDIA = (
     "application/n-triples",
     "text/html",
 )
+
+
+_DRAFT = {"$ref": "#/components/schemas/Draft"}
+_DRAFT_BODY = {
+    "required": True,
+    "content": {
+        "application/ld+json": {"schema": _DRAFT},
+        "application/json": {"schema": _DRAFT},
+        "text/turtle": {"schema": {"type": "string"}},
+    },
+}
+_PUBLISHED = _ok("published", {"$ref": "#/components/schemas/Outcome"})
 
 
 def document(base_url: str) -> dict[str, Any]:
@@ -190,20 +203,8 @@ def document(base_url: str) -> dict[str, Any]:
                 "post": {
                     "summary": "Publish new records (one draft, a list, or a JSON-LD @graph)",
                     "security": [{"editorToken": []}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/ld+json": {
-                                "schema": {"$ref": "#/components/schemas/Draft"}
-                            },
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Draft"}},
-                            "text/turtle": {"schema": {"type": "string"}},
-                        },
-                    },
-                    "responses": {
-                        "201": _ok("published", {"$ref": "#/components/schemas/Outcome"}),
-                        **_errors(400, 401, 413, 415, 422),
-                    },
+                    "requestBody": _DRAFT_BODY,
+                    "responses": {"201": _PUBLISHED, **_errors(400, 401, 413, 415, 422)},
                 }
             },
             **_federation_paths(),
@@ -212,20 +213,8 @@ def document(base_url: str) -> dict[str, Any]:
                     "summary": "Publish a new version of a record",
                     "security": [{"editorToken": []}],
                     "parameters": [_SLUG],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/ld+json": {
-                                "schema": {"$ref": "#/components/schemas/Draft"}
-                            },
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Draft"}},
-                            "text/turtle": {"schema": {"type": "string"}},
-                        },
-                    },
-                    "responses": {
-                        "200": _ok("published", {"$ref": "#/components/schemas/Outcome"}),
-                        **_errors(400, 401, 413, 415, 422),
-                    },
+                    "requestBody": _DRAFT_BODY,
+                    "responses": {"200": _PUBLISHED, **_errors(400, 401, 413, 415, 422)},
                 },
                 "delete": {
                     "summary": "Withdraw a record (publishes a signed tombstone)",
@@ -292,19 +281,6 @@ def _peer_action() -> dict[str, Any]:
     }
 
 
-_FACET_NAMES = (
-    "city",
-    "country",
-    "type",
-    "status",
-    "theme",
-    "sdg_goal",
-    "sdg_target",
-    "year",
-    "language",
-)
-
-
 def _search_paths() -> dict[str, Any]:
     facets = [
         {
@@ -315,7 +291,7 @@ def _search_paths() -> dict[str, Any]:
             "explode": True,
             "description": "repeat for OR; facets AND together",
         }
-        for name in _FACET_NAMES
+        for name in FACETS
     ]
     common = [
         {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["es", "en", "pt"]}},
