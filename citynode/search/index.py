@@ -8,8 +8,9 @@ The schema and why it looks the way it does are in `schema.py`.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections import Counter
-from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,14 +19,16 @@ import msgspec
 
 from citynode.origins import Origin
 from citynode.search import concepts
-from citynode.search.text import analyse
+from citynode.search.text import Columns, analyse_many
 
 #: Text fields that make up the `body` column (weight 1), in the order snippets look at them.
 BODY_FIELDS: Final = ("description", "problem", "approach", "lessonsLearned", "transferability")
 FACET_SEP: Final = "\x1f"  # between a facet and its value
 FACETS_SEP: Final = "\x1e"  # between the facet values of one record
 _CHUNK: Final = 500  # host parameters per IN (...) lookup, well under SQLite's limit
-_PIPELINE: Final = 250  # records analysed per step of put_many's pipeline
+_PIPELINE: Final = 125  # records analysed per step of put_many's pipeline
+#: From this many records, put_many analyses text in a separate process.
+PROCESS_THRESHOLD: Final = 400
 
 _encode = msgspec.json.Encoder().encode
 
@@ -46,11 +49,8 @@ def _texts(value: Any) -> list[tuple[str, str]]:
     return [(text, lang) for lang, text in value.items()] if isinstance(value, dict) else []
 
 
-def _analysed(pairs: Iterable[tuple[str, str]]) -> str:
-    return " ".join(filter(None, (analyse(text, lang) for text, lang in pairs)))
-
-
-def _row(doc: dict[str, Any], origin: Origin, signature: str) -> _Row:
+def _columns(doc: dict[str, Any]) -> Columns:
+    """The (text, language) pairs of a record's title, summary (+ keywords) and body columns."""
     title = _texts(doc.get("title"))
     summary = _texts(doc.get("summary"))
     for lang, words in (doc.get("keywords") or {}).items():
@@ -58,7 +58,12 @@ def _row(doc: dict[str, Any], origin: Origin, signature: str) -> _Row:
     body = [pair for name in BODY_FIELDS for pair in _texts(doc.get(name))]
     for measurement in doc.get("measurements") or ():
         body.extend(_texts(measurement.get("indicator")))
+    return title, summary, body
 
+
+def _row(
+    doc: dict[str, Any], origin: Origin, signature: str, analysed: tuple[str, str, str]
+) -> _Row:
     goals = {g for g in map(concepts.sdg_goal, doc.get("sdgs", ())) if g}
     languages = sorted(
         {lang for field in ("title", "summary", "description") for lang in (doc.get(field) or {})}
@@ -96,12 +101,7 @@ def _row(doc: dict[str, Any], origin: Origin, signature: str) -> _Row:
             FACETS_SEP.join(f"{f}{FACET_SEP}{v}" for f, v in facets),
         ),
         texts=_encode(texts),
-        fts=(
-            _analysed(title),
-            _analysed(summary),
-            _analysed(body),
-            " ".join(concepts.facet_token(f, v) for f, v in facets),
-        ),
+        fts=(*analysed, " ".join(concepts.facet_token(f, v) for f, v in facets)),
         facets=facets,
     )
 
@@ -120,12 +120,13 @@ async def put(
 async def put_many(
     conn: aiosqlite.Connection, items: list[tuple[dict[str, Any], Origin, str]]
 ) -> None:
-    """Index many records in a few statements (ingest and rebuild).
+    """Index many records in a few statements (ingest, bulk publish, rebuild).
 
-    Text analysis (about half the cost) runs in a worker thread so the event loop stays free, but
-    not overlapped with the SQL: measured, overlapping made both ~2x slower (each FTS row in
-    aiosqlite's thread must re-take the GIL from the CPU-bound analysis thread, a convoy), 2.4k/s
-    against ~4.5k/s in turn.
+    Text analysis (fold, stopwords, stemming: about half the cost) is Python. For a big batch it
+    runs in a separate process, one chunk ahead of the SQL, so analysing chunk k+1 overlaps with
+    writing chunk k on the other core. Threads cannot do this: measured, an analysis thread and
+    aiosqlite's thread fight over the GIL and both run ~2x slower. Small batches (a publish of a
+    few records) are analysed in a worker thread: starting the process would cost more.
     """
     latest: dict[str, tuple[dict[str, Any], Origin, str]] = {}
     for doc, origin, signature in items:
@@ -136,17 +137,46 @@ async def put_many(
     if not chunks:
         return
     delta: Counter[tuple[str, str]] = Counter()
-    for chunk in chunks:
-        await _write(conn, await asyncio.to_thread(_prepare, chunk), delta)
+    use_process = len(latest) >= PROCESS_THRESHOLD
+    pending = _analyse(chunks[0], use_process)
+    for n, chunk in enumerate(chunks):
+        analysed = await pending
+        if n + 1 < len(chunks):
+            pending = _analyse(chunks[n + 1], use_process)
+        await _write(conn, _prepare(chunk, analysed), delta)
     await _apply_counts(conn, delta)
 
 
+def _analyse(
+    chunk: list[tuple[dict[str, Any], Origin, str]], use_process: bool
+) -> asyncio.Future[list[tuple[str, str, str]]]:
+    """Start analysing a chunk (tombstones have no text): in the analysis process or a thread."""
+    columns: list[Columns] = [
+        _columns(doc) if doc.get("type") != "Tombstone" else ([], [], []) for doc, _, _ in chunk
+    ]
+    loop = asyncio.get_running_loop()
+    if use_process:
+        return loop.run_in_executor(_analysis_pool(), analyse_many, columns)
+    return loop.run_in_executor(None, analyse_many, columns)
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _analysis_pool() -> ProcessPoolExecutor:
+    """One analysis process for the life of this process (spawned: it imports only text.py)."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    return _pool
+
+
 def _prepare(
-    chunk: list[tuple[dict[str, Any], Origin, str]],
+    chunk: list[tuple[dict[str, Any], Origin, str]], analysed: list[tuple[str, str, str]]
 ) -> list[tuple[dict[str, Any], _Row | None]]:
     return [
-        (doc, None if doc.get("type") == "Tombstone" else _row(doc, origin, signature))
-        for doc, origin, signature in chunk
+        (doc, None if doc.get("type") == "Tombstone" else _row(doc, origin, signature, texts))
+        for (doc, origin, signature), texts in zip(chunk, analysed, strict=True)
     ]
 
 

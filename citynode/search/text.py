@@ -130,3 +130,19 @@ def query_stems(token: str) -> list[str]:
         if s not in seen:
             seen.append(s)
     return seen
+
+
+#: (text, language) pairs of one record's title, summary and body columns.
+Columns = tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def analyse_columns(columns: Columns) -> tuple[str, str, str]:
+    """The analysed title, summary and body of one record (what the FTS table holds)."""
+    return tuple(  # type: ignore[return-value]
+        " ".join(filter(None, (analyse(text, lang) for text, lang in pairs))) for pairs in columns
+    )
+
+
+def analyse_many(records: list[Columns]) -> list[tuple[str, str, str]]:
+    """`analyse_columns` over a batch: the unit of work sent to the analysis process."""
+    return [analyse_columns(columns) for columns in records]
