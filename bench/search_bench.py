@@ -24,7 +24,7 @@ import aiosqlite
 from bench.search_corpus import corpus, vocabulary
 from citynode.search import index
 from citynode.search.query import SearchQuery, search
-from citynode.search.schema import STATEMENTS
+from citynode.storage.search_schema import STATEMENTS
 
 BATCH = 1_000
 _words = vocabulary()

@@ -12,8 +12,8 @@ import pytest
 from citynode.origins import Origin
 from citynode.search import index, query
 from citynode.search.query import SearchQuery, SearchResult, search
-from citynode.search.schema import STATEMENTS
 from citynode.search.similar import similar
+from citynode.storage.search_schema import STATEMENTS
 
 MEDELLIN = Origin(
     did="did:web:medellin.example",

@@ -11,7 +11,7 @@ import aiosqlite
 from bench.search_corpus import corpus
 from citynode.search import index
 from citynode.search.query import SearchQuery, search
-from citynode.search.schema import STATEMENTS
+from citynode.storage.search_schema import STATEMENTS
 
 
 async def _database(path: Path) -> aiosqlite.Connection:

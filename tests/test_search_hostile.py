@@ -14,7 +14,7 @@ from citynode.origins import Origin
 from citynode.search import index
 from citynode.search.expression import parse
 from citynode.search.query import SearchQuery, search
-from citynode.search.schema import STATEMENTS
+from citynode.storage.search_schema import STATEMENTS
 
 ORIGIN = Origin(did="did:web:a.example", base_url="https://a.example", city="A", country="CO")
 HOSTILE = [

@@ -36,8 +36,8 @@ from citynode.search import concepts
 from citynode.search.concepts import LabelMap
 from citynode.search.expression import parse
 from citynode.search.index import FACET_SEP, FACETS_SEP
-from citynode.search.schema import SUMMARY_WEIGHT, TAG_WEIGHT, TITLE_WEIGHT
 from citynode.search.snippets import pick_language, snippet
+from citynode.storage.search_schema import SUMMARY_WEIGHT, TAG_WEIGHT, TITLE_WEIGHT
 
 FACETS: Final = (
     "city",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from citynode.search.schema import STATEMENTS as SEARCH_STATEMENTS
+from citynode.storage.search_schema import STATEMENTS as SEARCH_STATEMENTS
 
 _RECORDS = (
     # Every version ever accepted, immutable, keyed by (id, version). `seq` is the changes-feed

@@ -1,12 +1,12 @@
 """The search tables, created by the storage migrations in the records' database.
 
 - `search_fts`: FTS5 over *analysed* text (folded, stopwords out, stemmed in Python: see
-  `text.py`), so one index serves es/en/pt stemming and diacritics-free matching. Columns and bm25
-  weights (query.py's score uses the same): title (10), summary + keywords (4), body = the other
-  text fields (1), tags (3): one
-  opaque token per facet value of the record (`facet_token()`), where themes and SDGs use their
-  concept token (a target also carries its goal's). Tags do two jobs in the same MATCH:
-  cross-language search ("connectivity" -> OR tags:theme#connectivity) and facet filters
+  `citynode/search/text.py`), so one index serves es/en/pt stemming and diacritics-free
+  matching. Columns and weights (query.py's score uses them): title (10), summary + keywords
+  (4), body = the other text fields (1), tags (3): one opaque token per facet value of the
+  record (`facet_token()`), where themes and SDGs use their concept token (a target also
+  carries its goal's). Tags do two jobs in the same MATCH: cross-language search
+  ("connectivity" -> OR tags:theme#connectivity) and facet filters
   (AND tags:(city A OR city B)). Filters inside FTS5 are intersected by its own doclist merge,
   which seeks; the first version probed a facet table per match (EXISTS), which cost ~1 us per
   text match and made "common word + one city" scan tens of thousands of rows.
