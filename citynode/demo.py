@@ -120,7 +120,9 @@ async def run(cities: list[str], data_dir: Path) -> None:
             print(line, flush=True)
         print(
             "  each city's own records: <address>/records; DID document: "
-            "<address>/.well-known/did.json",
+            "<address>/.well-known/did.json\n"
+            "  search every city, e.g.: "
+            f"{runners[0].app[NODE].config.base_url}/api/search?q=digital+skills+older+people",
             flush=True,
         )
         await asyncio.Event().wait()
