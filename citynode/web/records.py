@@ -30,7 +30,7 @@ def json_response(
     return web.Response(status=status, body=msgspec.json.encode(value), content_type=content_type)
 
 
-def _int_param(
+def int_param(
     request: web.Request, name: str, default: int | None, low: int, high: int
 ) -> int | None:
     raw = request.query.get(name)
@@ -82,8 +82,8 @@ def _title(document: dict[str, Any]) -> dict[str, str]:
 async def list_records(request: web.Request) -> web.Response:
     """Current records, newest first. `origin=all` includes records held from other cities."""
     node = request.app[NODE]
-    limit = _int_param(request, "limit", 50, 1, node.config.server.max_page_size) or 50
-    before = _int_param(request, "before", None, 1, 2**62)
+    limit = int_param(request, "limit", 50, 1, node.config.server.max_page_size) or 50
+    before = int_param(request, "before", None, 1, 2**62)
     origin = request.query.get("origin", "self")
     origins: tuple[str, ...] | None
     if origin == "self":
@@ -182,7 +182,7 @@ async def _represent(
 
 @routes.get(r"/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
 async def get_record(request: web.Request) -> web.Response:
-    version = _int_param(request, "version", None, 1, 2**31)
+    version = int_param(request, "version", None, 1, 2**31)
     return await _represent(request, await _record_or_404(request, version))
 
 

@@ -20,7 +20,7 @@ from citynode.search.query import FACETS, SearchQuery, search
 from citynode.search.similar import similar
 from citynode.web.federation import FEDERATION
 from citynode.web.keys import NODE
-from citynode.web.records import _int_param, json_response
+from citynode.web.records import int_param, json_response
 
 routes = web.RouteTableDef()
 SEARCH_CACHE = web.AppKey("search_cache", SearchCache)
@@ -42,8 +42,8 @@ def read_query(request: web.Request) -> SearchQuery:
         facets=facets,
         lang=lang,
         sort=sort,  # type: ignore[arg-type]
-        limit=_int_param(request, "limit", 20, 1, 100) or 20,
-        offset=_int_param(request, "offset", 0, 0, 2_000) or 0,
+        limit=int_param(request, "limit", 20, 1, 100) or 20,
+        offset=int_param(request, "offset", 0, 0, 2_000) or 0,
     )
 
 
