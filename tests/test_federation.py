@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from citynode.federation.verifier import POOL_THRESHOLD
 from tests.drafts import STATUS, practice
 from tests.federation_support import (
     FAST,
@@ -126,3 +127,29 @@ async def test_two_relays_of_the_same_origin_store_each_version_once(
     await fed(c).worker.sync_now()
     rows = [row for row in await stored_rows(c) if row[0].startswith(a.url)]
     assert len(rows) == 5 and len(set(rows)) == 5
+
+
+async def test_a_big_page_is_verified_and_analysed_in_the_pool(node_factory: Factory) -> None:
+    """Pages over the pool threshold are checked (and text-analysed) in worker processes: the
+    replica's search index must hold exactly what the origin's does."""
+    a = await node_factory("Medellín", **FAST)
+    b = await node_factory("Lisboa", **FAST)
+    drafts = [
+        practice(f"grande{i}", title={"es": f"Biblioteca número {i}", "en": f"Library {i}"})
+        for i in range(POOL_THRESHOLD + 36)
+    ]
+    await publish(a, *drafts)
+    await follow(b, a)
+    outcomes = await fed(b).worker.sync_now(a.did)
+    assert sum(o.stored for o in outcomes) == len(drafts)
+    query = (
+        "SELECT d.id, f.title, f.summary, f.body FROM search_fts f JOIN search_docs d"
+        " ON d.docid = f.rowid ORDER BY d.id"
+    )
+    async with a.node.db.reader.execute(query) as cursor:
+        at_a = await cursor.fetchall()
+    async with b.node.db.reader.execute(query) as cursor:
+        at_b = await cursor.fetchall()
+    assert at_a == at_b and len(at_b) == len(drafts)
+    _, found, _ = await request_json("GET", f"{b.url}/api/search", params={"q": "bibliotecas"})
+    assert found["total"] == len(drafts)

@@ -31,6 +31,7 @@ from citynode.federation.verifier import Verifier
 from citynode.origins import Origin
 from citynode.publishing import MAX_RECORD_BYTES, new_version_of
 from citynode.search import index as search_index
+from citynode.search.text import Analysed
 from citynode.storage import counters
 from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
@@ -64,6 +65,8 @@ class Prepared(msgspec.Struct, kw_only=True):
     origins: dict[str, Origin] = {}
     rejected: list[Rejection] = []
     skipped: int = 0
+    #: Search analysis done by the verifier workers, by (id, version).
+    analysed: dict[tuple[str, int], Analysed] = {}
 
 
 class OriginUnavailable(Exception):
@@ -131,12 +134,14 @@ class Ingest:
         verdicts = await self.verifier.verify(
             [i for i, _ in checked], [b for _, b in checked], keys, http_dids
         )
-        for (item, body), verdict in zip(checked, verdicts, strict=True):
+        for (item, body), (verdict, analysed) in zip(checked, verdicts, strict=True):
             if verdict is not None:
                 out.rejected.append(Rejection(id=item["id"], code=verdict[0], message=verdict[1]))
                 continue
             out.versions.append(new_version_of(item, body))
             out.documents.append(item)
+            if analysed is not None:
+                out.analysed[(item["id"], item["version"])] = analysed
         for did in {doc["publisher"] for doc in out.documents}:
             out.origins[did] = await self.directory.resolve(did)
         return out
@@ -198,6 +203,7 @@ class Ingest:
                     for doc in prepared.documents
                     if (doc["id"], doc["version"]) in keep
                 ],
+                analysed=prepared.analysed,
             )
         if prepared.rejected:
             await peer_store.add_rejected(conn, peer_did, len(prepared.rejected))

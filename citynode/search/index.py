@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -19,10 +20,8 @@ import msgspec
 
 from citynode.origins import Origin
 from citynode.search import concepts
-from citynode.search.text import Columns, analyse_many
+from citynode.search.text import BODY_FIELDS, Analysed, analyse_many, columns_of
 
-#: Text fields that make up the `body` column (weight 1), in the order snippets look at them.
-BODY_FIELDS: Final = ("description", "problem", "approach", "lessonsLearned", "transferability")
 FACET_SEP: Final = "\x1f"  # between a facet and its value
 FACETS_SEP: Final = "\x1e"  # between the facet values of one record
 _CHUNK: Final = 500  # host parameters per IN (...) lookup, well under SQLite's limit
@@ -49,21 +48,7 @@ def _texts(value: Any) -> list[tuple[str, str]]:
     return [(text, lang) for lang, text in value.items()] if isinstance(value, dict) else []
 
 
-def _columns(doc: dict[str, Any]) -> Columns:
-    """The (text, language) pairs of a record's title, summary (+ keywords) and body columns."""
-    title = _texts(doc.get("title"))
-    summary = _texts(doc.get("summary"))
-    for lang, words in (doc.get("keywords") or {}).items():
-        summary.extend((word, lang) for word in words)
-    body = [pair for name in BODY_FIELDS for pair in _texts(doc.get(name))]
-    for measurement in doc.get("measurements") or ():
-        body.extend(_texts(measurement.get("indicator")))
-    return title, summary, body
-
-
-def _row(
-    doc: dict[str, Any], origin: Origin, signature: str, analysed: tuple[str, str, str]
-) -> _Row:
+def _row(doc: dict[str, Any], origin: Origin, signature: str, analysed: Analysed) -> _Row:
     goals = {g for g in map(concepts.sdg_goal, doc.get("sdgs", ())) if g}
     languages = sorted(
         {lang for field in ("title", "summary", "description") for lang in (doc.get(field) or {})}
@@ -118,7 +103,10 @@ async def put(
 
 
 async def put_many(
-    conn: aiosqlite.Connection, items: list[tuple[dict[str, Any], Origin, str]]
+    conn: aiosqlite.Connection,
+    items: list[tuple[dict[str, Any], Origin, str]],
+    *,
+    analysed: Mapping[tuple[str, int], Analysed] | None = None,
 ) -> None:
     """Index many records in a few statements (ingest, bulk publish, rebuild).
 
@@ -127,6 +115,8 @@ async def put_many(
     writing chunk k on the other core. Threads cannot do this: measured, an analysis thread and
     aiosqlite's thread fight over the GIL and both run ~2x slower. Small batches (a publish of a
     few records) are analysed in a worker thread: starting the process would cost more.
+    `analysed` (by id and version) is text analysis already done elsewhere (ingest's verifier
+    processes do it alongside the signature check): those records are not analysed again.
     """
     latest: dict[str, tuple[dict[str, Any], Origin, str]] = {}
     for doc, origin, signature in items:
@@ -138,23 +128,29 @@ async def put_many(
         return
     delta: Counter[tuple[str, str]] = Counter()
     use_process = len(latest) >= PROCESS_THRESHOLD
-    pending = _analyse(chunks[0], use_process)
+    done = analysed or {}
+    pending = _analyse(chunks[0], use_process, done)
     for n, chunk in enumerate(chunks):
-        analysed = await pending
+        texts = await pending
         if n + 1 < len(chunks):
-            pending = _analyse(chunks[n + 1], use_process)
-        await _write(conn, _prepare(chunk, analysed), delta)
+            pending = _analyse(chunks[n + 1], use_process, done)
+        await _write(conn, _prepare(chunk, texts), delta)
     await _apply_counts(conn, delta)
 
 
 def _analyse(
-    chunk: list[tuple[dict[str, Any], Origin, str]], use_process: bool
-) -> asyncio.Future[list[tuple[str, str, str]]]:
-    """Start analysing a chunk (tombstones have no text): in the analysis process or a thread."""
-    columns: list[Columns] = [
-        _columns(doc) if doc.get("type") != "Tombstone" else ([], [], []) for doc, _, _ in chunk
-    ]
+    chunk: list[tuple[dict[str, Any], Origin, str]],
+    use_process: bool,
+    done: Mapping[tuple[str, int], Analysed],
+) -> asyncio.Future[list[Analysed]]:
+    """Start analysing a chunk: in the analysis process or a thread, unless already done."""
     loop = asyncio.get_running_loop()
+    keys = [(doc["id"], int(doc.get("version", 1))) for doc, _, _ in chunk]
+    if done and all(key in done for key in keys):
+        ready: asyncio.Future[list[Analysed]] = loop.create_future()
+        ready.set_result([done[key] for key in keys])
+        return ready
+    columns = [columns_of(doc) for doc, _, _ in chunk]
     if use_process:
         return loop.run_in_executor(_analysis_pool(), analyse_many, columns)
     return loop.run_in_executor(None, analyse_many, columns)
@@ -172,7 +168,7 @@ def _analysis_pool() -> ProcessPoolExecutor:
 
 
 def _prepare(
-    chunk: list[tuple[dict[str, Any], Origin, str]], analysed: list[tuple[str, str, str]]
+    chunk: list[tuple[dict[str, Any], Origin, str]], analysed: list[Analysed]
 ) -> list[tuple[dict[str, Any], _Row | None]]:
     return [
         (doc, None if doc.get("type") == "Tombstone" else _row(doc, origin, signature, texts))

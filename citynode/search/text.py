@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final
+from typing import Any, Final
 
 import Stemmer
 
@@ -134,15 +134,39 @@ def query_stems(token: str) -> list[str]:
 
 #: (text, language) pairs of one record's title, summary and body columns.
 Columns = tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]
+#: Text fields that make up the `body` column (weight 1), in the order snippets look at them.
+BODY_FIELDS: Final = ("description", "problem", "approach", "lessonsLearned", "transferability")
 
 
-def analyse_columns(columns: Columns) -> tuple[str, str, str]:
+def _pairs(value: object) -> list[tuple[str, str]]:
+    return [(text, lang) for lang, text in value.items()] if isinstance(value, dict) else []
+
+
+def columns_of(doc: dict[str, Any]) -> Columns:
+    """The (text, language) pairs of a record's title, summary (+ keywords) and body columns."""
+    if doc.get("type") == "Tombstone":
+        return [], [], []
+    title = _pairs(doc.get("title"))
+    summary = _pairs(doc.get("summary"))
+    for lang, words in (doc.get("keywords") or {}).items():
+        summary.extend((word, lang) for word in words)
+    body = [pair for name in BODY_FIELDS for pair in _pairs(doc.get(name))]
+    for measurement in doc.get("measurements") or ():
+        body.extend(_pairs(measurement.get("indicator")))
+    return title, summary, body
+
+
+#: The analysed title, summary and body of one record.
+Analysed = tuple[str, str, str]
+
+
+def analyse_columns(columns: Columns) -> Analysed:
     """The analysed title, summary and body of one record (what the FTS table holds)."""
     return tuple(  # type: ignore[return-value]
         " ".join(filter(None, (analyse(text, lang) for text, lang in pairs))) for pairs in columns
     )
 
 
-def analyse_many(records: list[Columns]) -> list[tuple[str, str, str]]:
+def analyse_many(records: list[Columns]) -> list[Analysed]:
     """`analyse_columns` over a batch: the unit of work sent to the analysis process."""
     return [analyse_columns(columns) for columns in records]
