@@ -392,7 +392,8 @@ async def test_slow_server_times_out() -> None:
             started = time.monotonic()
             with pytest.raises(OutboundTimeout):
                 await http.get_json(f"{base}{path}", deadline=0.3)
-            assert time.monotonic() - started < 1.5
+            # Semantics, not speed: the server would take 10 s; the deadline ended it.
+            assert time.monotonic() - started < 5
         assert http.stats["timeout"] == 2
 
 

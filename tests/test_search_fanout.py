@@ -44,7 +44,9 @@ async def test_fan_out_returns_by_the_deadline_with_hanging_peer_missing() -> No
     started = time.monotonic()
     merged, answered, missing = await fan_out(["fast", "hangs", "slow", "fails"], ask, 0.3)
     elapsed = time.monotonic() - started
-    assert elapsed < 0.3 + 0.2
+    # Not a speed check (that is bench/search_http.py): the hanging peer would hold the call an
+    # hour; returning within seconds shows the deadline, not the slowest peer, ended it.
+    assert elapsed < 10
     assert answered == ["fast", "slow"]
     assert missing == ["hangs", "fails"]
     assert [hit["id"] for hit in merged] == ["shared", "fast-1", "slow-1"]

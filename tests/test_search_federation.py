@@ -137,7 +137,9 @@ async def test_live_search_lists_the_peers_that_did_not_answer(
     body = await search(medellin, q="digital skills", scope="live", limit=20)
     assert montevideo.url in body["missing"]
     assert lisboa.url in body["answered"]
-    assert body["hits"] and body["elapsed_ms"] < 800 + 500
+    # The stopped peer refuses connections; what the deadline does against a hanging peer is
+    # tested in test_search_fanout.py and measured in bench/search_http.py.
+    assert body["hits"]
     # Lisboa's answers are records Medellín also holds: fused once each, not listed twice.
     ids = [hit["id"] for hit in body["hits"]]
     assert len(ids) == len(set(ids))
