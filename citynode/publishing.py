@@ -31,7 +31,6 @@ from protocol.records import (
     RECORD_CONTEXT,
     Record,
     Result,
-    Tombstone,
     check_context,
     parse_record,
     record_to_builtins,
@@ -310,7 +309,7 @@ class Publisher:
             if outcome.outcome == "unchanged":
                 continue
             signed, body = self.sign(record)
-            items.append(_new_version(signed, body))
+            items.append(new_version_of(signed, body))
             indexed.append((signed, self.origin, "verified"))
             if progress is not None:
                 progress(1)
@@ -352,7 +351,7 @@ class Publisher:
         record = parse_record(tombstone)
         signed, body = self.sign(record)
         async with self.db.transaction() as conn:
-            await store.append(conn, [_new_version(signed, body)])
+            await store.append(conn, [new_version_of(signed, body)])
             await search_index.remove(conn, record_id)
         self._committed()
         return Published(
@@ -390,7 +389,8 @@ def record_type(record: Record) -> str:
     return type(record).__name__
 
 
-def _new_version(signed: dict[str, Any], body: bytes) -> store.NewVersion:
+def new_version_of(signed: dict[str, Any], body: bytes) -> store.NewVersion:
+    """The storage row for a signed record (federation ingest uses it too)."""
     return store.NewVersion(
         id=signed["id"],
         version=signed["version"],
@@ -400,11 +400,6 @@ def _new_version(signed: dict[str, Any], body: bytes) -> store.NewVersion:
         status=signed.get("status"),
         body=body,
     )
-
-
-def new_version_of(signed: dict[str, Any], body: bytes) -> store.NewVersion:
-    """The storage row for a verified record (federation ingest uses it too)."""
-    return _new_version(signed, body)
 
 
 def require_draft_list(payload: Any) -> list[dict[str, Any]]:
@@ -427,5 +422,3 @@ def require_draft_list(payload: Any) -> list[dict[str, Any]]:
         return [payload]
     raise BadRequest("the body must be a JSON object (one record) or a list of records")
 
-
-__all__ = ["Published", "Publisher", "Tombstone", "require_draft_list"]

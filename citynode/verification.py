@@ -17,7 +17,6 @@ import msgspec
 from citynode.errors import BadRequest
 from citynode.outbound import GuardedClient
 from protocol.did import (
-    base_url_from_did,
     did_document_url,
     key_resolver,
     keys_from_document,
@@ -132,6 +131,3 @@ async def verify_source(source: str) -> Report:
         if not isinstance(document, dict):
             raise BadRequest(f"{base} is not one record (a JSON object)")
         return await check_document(document, fetch, base)
-
-
-__all__ = ["Report", "base_url_from_did", "check_document", "verify_source"]
