@@ -421,4 +421,3 @@ def require_draft_list(payload: Any) -> list[dict[str, Any]]:
     if isinstance(payload, dict):
         return [payload]
     raise BadRequest("the body must be a JSON object (one record) or a list of records")
-
