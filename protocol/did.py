@@ -39,6 +39,7 @@ from msgspec import Struct
 
 from protocol.errors import KeyFormatError, ProtocolError, UnknownKey
 from protocol.multikey import public_key_from_multibase, public_key_to_multibase
+from protocol.naming import json_term
 
 __all__ = [
     "DID_CONTEXT",
@@ -278,14 +279,7 @@ class KeyEntry(Struct, frozen=True, kw_only=True):
         return self.retired is None and self.revoked is None
 
 
-def _camel(name: str) -> str:
-    if name == "context":
-        return "@context"
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-class _Wire(Struct, rename=_camel, omit_defaults=True, kw_only=True):
+class _Wire(Struct, rename=json_term, omit_defaults=True, kw_only=True):
     # Wire types never forbid unknown fields (STYLE.md 3): newer peers may add some.
     pass
 

@@ -12,12 +12,14 @@ the JSON that was signed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
 from msgspec import Meta, Struct
 
 from protocol.errors import InvalidRecord
+from protocol.naming import json_term
 
 CONTEXT_URL: Final = "https://w3id.org/citynode/v1"
 DATA_INTEGRITY_CONTEXT_URL: Final = "https://w3id.org/security/data-integrity/v2"
@@ -58,17 +60,7 @@ ThemeIri = Annotated[
 SdgIri = Annotated[str, Meta(pattern=r"^http://metadata\.un\.org/sdg/\d{1,2}(\.[0-9a-z]{1,2})?$")]
 
 
-def _field_name(name: str) -> str | None:
-    """Python names to context terms: `context` is `@context`, the rest are camelCase."""
-    if name == "context":
-        return "@context"
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-class _Base(
-    Struct, forbid_unknown_fields=True, omit_defaults=True, rename=_field_name, kw_only=True
-):
+class _Base(Struct, forbid_unknown_fields=True, omit_defaults=True, rename=json_term, kw_only=True):
     pass
 
 
@@ -287,3 +279,13 @@ def check_context(record: Record) -> None:
             field="@context",
             rule="bundled-context",
         )
+
+
+def pick_text(texts: Mapping[str, str], lang: str) -> tuple[str, str]:
+    """(language, text) of a language map in the reader's language, else en, es, pt, else any;
+    ("", "") for an empty map."""
+    for candidate in (lang, "en", "es", "pt"):
+        if candidate in texts:
+            return candidate, texts[candidate]
+    first = next(iter(texts), "")
+    return first, texts.get(first, "")

@@ -36,8 +36,9 @@ from citynode.search import concepts
 from citynode.search.concepts import LabelMap
 from citynode.search.expression import parse
 from citynode.search.index import FACET_SEP, FACETS_SEP
-from citynode.search.snippets import pick_language, snippet
+from citynode.search.snippets import snippet
 from citynode.storage.search_schema import SUMMARY_WEIGHT, TAG_WEIGHT, TITLE_WEIGHT
+from protocol.records import pick_text
 
 FACETS: Final = (
     "city",
@@ -231,7 +232,7 @@ async def hits_for(
         if row is None:
             continue
         texts = msgspec.json.decode(row[10])
-        title_lang, title = pick_language(texts.get("title") or {}, lang)
+        title_lang, title = pick_text(texts.get("title") or {}, lang)
         text, matched = snippet(texts, lang, stems)
         tagged = set(row[9].split())
         why = ["text"] if matched else []

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from citynode.search.text import analyse, term
+from protocol.records import pick_text
 
 _WORD: Final = re.compile(r"[^\W_]+")
 SNIPPET_WORDS: Final = 32
@@ -26,15 +27,6 @@ _SNIPPET_FIELDS: Final = (
     "transferability",
     "title",
 )
-
-
-def pick_language(texts: Mapping[str, str], lang: str) -> tuple[str, str]:
-    """(language, text) in the reader's language, else English, else Spanish, else any."""
-    for candidate in (lang, "en", "es", "pt"):
-        if candidate in texts:
-            return candidate, texts[candidate]
-    first = next(iter(texts), "")
-    return first, texts.get(first, "")
 
 
 def _marked(text: str, lang: str, stems: set[str]) -> tuple[str, bool]:
@@ -75,14 +67,14 @@ def snippet(texts: Mapping[str, Any], lang: str, stems: set[str]) -> tuple[str, 
         for name in _SNIPPET_FIELDS:
             value = texts.get(name)
             if isinstance(value, Mapping) and value:
-                return _marked(pick_language(value, lang)[1], lang, stems)[0], False
+                return _marked(pick_text(value, lang)[1], lang, stems)[0], False
         return "", False
     first_text: tuple[str, str] | None = None
     for name in _SNIPPET_FIELDS:
         value = texts.get(name)
         if not isinstance(value, Mapping) or not value:
             continue
-        for text_lang, text in [pick_language(value, lang), *value.items()]:
+        for text_lang, text in [pick_text(value, lang), *value.items()]:
             if first_text is None and name != "title":
                 first_text = (text, text_lang)
             # Cheap whole-text test first (cached analysis); only a matching text is marked.

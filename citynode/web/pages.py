@@ -13,6 +13,7 @@ from aiohttp import web
 
 import vocab
 from citynode.origins import Origin
+from protocol.records import pick_text
 
 _WORDS = {
     "es": {
@@ -96,14 +97,11 @@ def reader_language(request: web.Request) -> str:
 
 
 def pick(text: Any, lang: str) -> tuple[str, str]:
-    """(text, its language) in the reader's language, else English, Spanish, Portuguese."""
+    """(text, its language) from a language map, in the reader's language when it has it."""
     if not isinstance(text, dict) or not text:
         return "", lang
-    for candidate in (lang, "en", "es", "pt"):
-        if candidate in text:
-            return str(text[candidate]), candidate
-    key = next(iter(text))
-    return str(text[key]), key
+    found_lang, value = pick_text(text, lang)
+    return str(value), found_lang
 
 
 def _lang_span(text: Any, lang: str, tag: str = "p") -> str:
