@@ -38,12 +38,9 @@ def create_app(config: NodeConfig) -> web.Application:
 
 
 async def _node_context(app: web.Application) -> AsyncIterator[None]:
-    node = await Node.open(app[CONFIG].home_path)
-    app[NODE] = node
-    try:
+    async with Node.opened(app[CONFIG].home_path) as node:
+        app[NODE] = node
         yield
-    finally:
-        await node.close()
 
 
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:

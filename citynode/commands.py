@@ -59,14 +59,11 @@ async def init(args: argparse.Namespace) -> int:
     except msgspec.ValidationError as exc:
         raise ConfigError(f"cannot create the node: {exc}") from None
     await create_home(config, home)
-    node = await Node.open(home)
-    try:
+    async with Node.opened(home) as node:
         print(f"created the node for {args.name} in {home}")
         print(f"  DID:         {node.identity.did}")
         print(f"  signing key: {node.identity.verification_method}")
         print(f"  next:        citynode serve --home {home}")
-    finally:
-        await node.close()
     return 0
 
 
@@ -89,8 +86,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 async def publish(args: argparse.Namespace) -> int:
-    node = await Node.open(args.home)
-    try:
+    async with Node.opened(args.home) as node:
         files = expand_paths(args.paths)
         if not files:
             raise ImportFailed(
@@ -133,8 +129,6 @@ async def publish(args: argparse.Namespace) -> int:
             f"{changed} of {len(outcomes)} records published from {len(files)} file(s)",
             file=sys.stderr,
         )
-    finally:
-        await node.close()
     return 0
 
 
@@ -144,24 +138,18 @@ def _source(sources: list[str], error: dict[str, Any]) -> str:
 
 
 async def withdraw(args: argparse.Namespace) -> int:
-    node = await Node.open(args.home)
-    try:
+    async with Node.opened(args.home) as node:
         record_id = args.id if "/" in args.id else f"records/{args.id}"
         reason = {node.config.node.languages[0]: args.reason} if args.reason else None
         outcome = await node.publisher.withdraw(record_id, reason)
         print(f"{outcome.id}\tversion {outcome.version}\twithdrawn")
-    finally:
-        await node.close()
     return 0
 
 
 async def export(args: argparse.Namespace) -> int:
-    node = await Node.open(args.home)
-    try:
+    async with Node.opened(args.home) as node:
         rows = await store.all_current(node.db.reader, node.identity.did)
         documents = [row.document() for row in rows]
-    finally:
-        await node.close()
     if args.format == "jsonld":
         # A JSON-LD document may be an array; each record keeps its own context and proof,
         # so every one still verifies.
@@ -187,13 +175,9 @@ async def verify(args: argparse.Namespace) -> int:
 
 async def token_create(args: argparse.Namespace) -> int:
     config = load_config(args.home)
-    db = await Database.open(config.database_path)
-    try:
-        token_id, token = new_token()
-        async with db.transaction() as conn:
-            await add_token(conn, token_id, token, args.label, store.now_utc())
-    finally:
-        await db.close()
+    token_id, token = new_token()
+    async with Database.opened(config.database_path) as db, db.transaction() as conn:
+        await add_token(conn, token_id, token, args.label, store.now_utc())
     print(token)
     print(f"token {token_id} for '{args.label}': shown once, keep it safe", file=sys.stderr)
     return 0
@@ -201,24 +185,16 @@ async def token_create(args: argparse.Namespace) -> int:
 
 async def key_rotate(args: argparse.Namespace) -> int:
     config = load_config(args.home)
-    db = await Database.open(config.database_path)
-    try:
-        async with db.transaction() as conn:
-            key_id = await rotate_key(conn, config.keys_path, store.now_utc())
-    finally:
-        await db.close()
+    async with Database.opened(config.database_path) as db, db.transaction() as conn:
+        key_id = await rotate_key(conn, config.keys_path, store.now_utc())
     print(f"new signing key {key_id}; the old key stays listed so old records keep verifying")
     return 0
 
 
 async def key_revoke(args: argparse.Namespace) -> int:
     config = load_config(args.home)
-    db = await Database.open(config.database_path)
-    try:
-        async with db.transaction() as conn:
-            await revoke_key(conn, args.key_id, args.at or store.now_utc())
-    finally:
-        await db.close()
+    async with Database.opened(config.database_path) as db, db.transaction() as conn:
+        await revoke_key(conn, args.key_id, args.at or store.now_utc())
     print(
         f"key {args.key_id} revoked; records it signed after that time are rejected. "
         "Run `citynode key rotate` if it was the signing key."
@@ -231,10 +207,7 @@ async def backup(args: argparse.Namespace) -> int:
     destination: Path = args.destination
     if await asyncio.to_thread(destination.exists):
         raise ConfigError(f"{destination} exists; choose a new file for the backup")
-    db = await Database.open(config.database_path)
-    try:
+    async with Database.opened(config.database_path) as db:
         await db.backup_to(destination)
-    finally:
-        await db.close()
     print(f"backed up {config.database_path} to {destination}")
     return 0

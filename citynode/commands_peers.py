@@ -17,14 +17,13 @@ from citynode.node import Node
 async def _federation(home: Path) -> AsyncIterator[Federation]:
     # The CLI works on the node's files while `citynode serve` may run on them too: the peer
     # rows' leases keep the two from pulling the same peer at once (no background tasks here).
-    node = await Node.open(home)
-    federation = Federation(node)
-    try:
-        await federation.start(background=False)
-        yield federation
-    finally:
-        await federation.close()
-        await node.close()
+    async with Node.opened(home) as node:
+        federation = Federation(node)
+        try:
+            await federation.start(background=False)
+            yield federation
+        finally:
+            await federation.close()
 
 
 async def peer_add(args: argparse.Namespace) -> int:

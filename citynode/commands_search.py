@@ -49,8 +49,7 @@ def table(result: SearchResult, width: int) -> list[str]:
 
 
 async def search(args: argparse.Namespace) -> int:
-    node = await Node.open(args.home)
-    try:
+    async with Node.opened(args.home) as node:
         query = SearchQuery(
             text=" ".join(args.query),
             facets=read_facets(args.facet),
@@ -59,8 +58,6 @@ async def search(args: argparse.Namespace) -> int:
             limit=max(1, min(args.limit, 100)),
         )
         result = await run_search(node.db.reader, query)
-    finally:
-        await node.close()
     for line in table(result, shutil.get_terminal_size((100, 20)).columns):
         print(line)
     return 0

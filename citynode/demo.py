@@ -16,7 +16,6 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import uvloop
@@ -84,14 +83,9 @@ async def prepare_city(
             NodeConfig,
         )
         await create_home(config, home)
-    node = await Node.open(home)
-    try:
-        drafts: list[dict[str, Any]] = read_drafts(
-            SAMPLES / slug / "records.jsonld", node.config.base_url
-        )
+    async with Node.opened(home) as node:
+        drafts = read_drafts(SAMPLES / slug / "records.jsonld", node.config.base_url)
         await node.publisher.publish(drafts)
-    finally:
-        await node.close()
     return load_config(home)
 
 

@@ -7,6 +7,8 @@ through the editor API run exactly the same code.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from citynode.config import NodeConfig, load_config, write_config
@@ -47,6 +49,16 @@ class Node:
             raise
         return node
 
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, home: Path) -> AsyncIterator[Node]:
+        """The node, open for the block (CLI commands that run once and exit)."""
+        node = await cls.open(home)
+        try:
+            yield node
+        finally:
+            await node.close()
+
     async def reload_identity(self) -> None:
         """Re-read keys after a rotation or revocation."""
         self.identity = await load_identity(
@@ -65,9 +77,5 @@ async def create_home(config: NodeConfig, home: Path) -> None:
     await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
     write_config(config, home)
     config = load_config(home)
-    db = await Database.open(config.database_path)
-    try:
-        async with db.transaction() as conn:
-            await add_key(conn, config.keys_path, now_utc())
-    finally:
-        await db.close()
+    async with Database.opened(config.database_path) as db, db.transaction() as conn:
+        await add_key(conn, config.keys_path, now_utc())

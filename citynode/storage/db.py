@@ -50,6 +50,16 @@ class Database:
         await reader.execute("PRAGMA query_only=ON")
         return cls(path, writer, reader)
 
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, path: Path) -> AsyncIterator[Database]:
+        """The database, open for the block (commands that run once and exit)."""
+        db = await cls.open(path)
+        try:
+            yield db
+        finally:
+            await db.close()
+
     async def close(self) -> None:
         async with self._write_lock:
             await self._writer.close()
