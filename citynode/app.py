@@ -6,6 +6,9 @@ application's and a test can run several nodes in one process (STYLE.md point 6)
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -17,6 +20,9 @@ from citynode.search.cache import SearchCache
 from citynode.web import editor, federation, openapi, peers, records, search, wellknown
 from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, NODE
+
+log = logging.getLogger("citynode.app")
+REJECTION_FLUSH_SECONDS = 1.0
 
 
 def create_app(config: NodeConfig) -> web.Application:
@@ -40,7 +46,23 @@ def create_app(config: NodeConfig) -> web.Application:
 async def _node_context(app: web.Application) -> AsyncIterator[None]:
     async with Node.opened(app[CONFIG].home_path) as node:
         app[NODE] = node
-        yield
+        flusher = asyncio.create_task(_flush_rejections(node))
+        try:
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+
+
+async def _flush_rejections(node: Node) -> None:
+    """Write the refusals counted in memory once a second (Node.close writes the rest)."""
+    while True:
+        await asyncio.sleep(REJECTION_FLUSH_SECONDS)
+        try:
+            await node.rejections.flush(node.db)
+        except Exception:  # a failed flush must not stop the node; the next one retries
+            log.exception("could not write the refusal counters")
 
 
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:

@@ -16,6 +16,7 @@ from citynode.errors import ConfigError
 from citynode.identity import NodeIdentity, add_key, load_identity
 from citynode.origins import Origin
 from citynode.publishing import Publisher
+from citynode.storage.counters import Tally, read_counters
 from citynode.storage.db import Database
 from citynode.storage.origins import put_origin
 from citynode.storage.records import now_utc
@@ -34,6 +35,8 @@ class Node:
             wikidata=config.node.wikidata,
         )
         self.publisher = Publisher(db, identity, self.origin)
+        #: Refused requests, counted in memory and written in batches (see `Tally`).
+        self.rejections = Tally()
 
     @classmethod
     async def open(cls, home: Path) -> Node:
@@ -66,7 +69,13 @@ class Node:
         )
         self.publisher.identity = self.identity
 
+    async def counters(self) -> dict[str, dict[str, int]]:
+        """Every counter (name -> source -> value), pending refusals included."""
+        await self.rejections.flush(self.db)
+        return await read_counters(self.db.reader)
+
     async def close(self) -> None:
+        await self.rejections.flush(self.db)
         await self.db.close()
 
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import pytest
 
-from citynode.storage.counters import read_counters
 from protocol.messages import InboxNotice, encode_message
 from tests.federation_support import FAST, Hostile
 from tests.support import RunningNode
@@ -77,7 +76,7 @@ async def test_signed_requests_are_checked(node_factory: Factory, hostile: Hosti
     status, body = await send("POST", inbox, headers, notice)
     assert (status, body["code"]) == (403, "peer_refused")
 
-    counters = await read_counters(node.node.db.reader)
+    counters = await node.node.counters()
     for code in ("signature_missing", "nonce_replayed", "signature_expired", "unknown_key"):
         assert sum(counters[f"rejected.{code}"].values()) >= 1, code
 

@@ -15,7 +15,6 @@ import pytest
 from aiohttp import web
 
 from citynode.identity import read_private_key, revoke_key, rotate_key
-from citynode.storage.counters import read_counters
 from citynode.storage.records import now_utc
 from tests.drafts import practice
 from tests.federation_support import (
@@ -150,7 +149,7 @@ async def test_forged_resigned_and_tampered_records_are_rejected_and_counted(
     assert row["state"] == "idle"
     held = await versions(node)
     assert held == {good["id"]: 1}, held
-    counters = await read_counters(node.node.db.reader)
+    counters = await node.node.counters()
     reasons = {name for name, by in counters.items() if hostile.did in by}
     assert {
         "rejected.key_not_publishers",
@@ -173,7 +172,7 @@ async def test_a_record_signed_with_a_key_not_in_the_did_document(
     row = await pull_from(node, hostile)
     assert row["rejected"] == 1
     assert await versions(node) == {}
-    counters = await read_counters(node.node.db.reader)
+    counters = await node.node.counters()
     assert counters["rejected.unknown_key"][hostile.did] == 1
 
 
@@ -218,7 +217,7 @@ async def test_records_signed_with_a_revoked_key_are_rejected(
     await asyncio.sleep(0.25)
     row = await pull_from(node, hostile)
     assert row["rejected"] == 1, row
-    counters = await read_counters(node.node.db.reader)
+    counters = await node.node.counters()
     assert counters["rejected.key_revoked"][hostile.did] == 1
     held = await current(node, record["id"])
     assert held is not None and held.version == 1  # the record signed before still stands

@@ -8,7 +8,6 @@ import socket
 import pytest
 
 from citynode.storage import records as store
-from citynode.storage.counters import read_counters
 from tests import independent_verifier
 from tests.drafts import STATUS, practice, result
 from tests.support import RunningNode, request_json
@@ -264,7 +263,7 @@ async def test_refusals_are_counted_and_the_node_keeps_serving(medellin: Running
     for _ in range(3):
         await request_json("POST", url, json={"type": "Project"}, headers=medellin.auth())
         await request_json("POST", url, json=practice("x"))
-    counters = await read_counters(medellin.node.db.reader)
+    counters = await medellin.node.counters()
     assert sum(counters["rejected.invalid_records"].values()) == 3
     assert sum(counters["rejected.unauthorized"].values()) == 3
     await publish(medellin, practice("still-works"))

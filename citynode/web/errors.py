@@ -10,7 +10,6 @@ import msgspec
 from aiohttp import web
 
 from citynode.errors import NodeError
-from citynode.storage.counters import bump
 from citynode.web.keys import NODE
 from protocol.errors import InvalidRecord, ProtocolError, VerificationError
 
@@ -37,15 +36,10 @@ def _status_of(exc: ProtocolError) -> int:
     return 400
 
 
-async def _count(request: web.Request, code: str) -> None:
+def _count(request: web.Request, code: str) -> None:
     node = request.app.get(NODE)
-    if node is None:
-        return
-    try:
-        async with node.db.transaction() as conn:
-            await bump(conn, f"rejected.{code}", request.remote or "")
-    except Exception:  # counting must never turn a 4xx into a 500
-        log.exception("could not count a rejected request")
+    if node is not None:
+        node.rejections.add(f"rejected.{code}", request.remote or "")
 
 
 @web.middleware
@@ -54,10 +48,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except NodeError as exc:
         if exc.status >= 400 and exc.status < 500 and exc.status not in (404, 406):
-            await _count(request, exc.code)
+            _count(request, exc.code)
         return error_response(exc.status, exc.code, exc.message, exc.detail)
     except ProtocolError as exc:
-        await _count(request, exc.code)
+        _count(request, exc.code)
         return error_response(_status_of(exc), exc.code, exc.message, exc.detail)
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -68,7 +62,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             413: "payload_too_large",
         }.get(exc.status, "http_error")
         if exc.status == 413:
-            await _count(request, code)
+            _count(request, code)
         message = exc.reason if exc.status != 404 else f"nothing is served at {request.path}"
         return error_response(exc.status, code, message, {"path": request.path})
     except Exception:
