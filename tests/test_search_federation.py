@@ -15,6 +15,9 @@ import pytest
 
 from citynode.demo import SAMPLES
 from citynode.imports.files import read_drafts
+from citynode.publishing import Publisher
+from citynode.search import cache as cache_module
+from citynode.storage.db import Database
 from tests.federation_support import FAST, fed, follow, wait_for
 from tests.support import RunningNode, request_json
 
@@ -165,3 +168,30 @@ async def test_cached_answers_never_outlive_a_write(node_factory: Factory) -> No
     assert again["total"] == 1
     await node.node.publisher.withdraw("records/bici")
     assert (await search(node, q="bicicletas"))["total"] == 0
+
+
+async def test_a_write_by_another_process_shows_in_search(
+    node_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`citynode publish` writes the database from another process: the server's search cache
+    cannot see that write's generation, so its entries expire instead."""
+    node = await node_factory("Medellín")
+    assert (await search(node, q="tranvía"))["total"] == 0
+    other = await Database.open(node.node.db.path)  # a second writer, like another process
+    try:
+        publisher = Publisher(other, node.node.identity, node.node.origin)
+        await publisher.publish(
+            [
+                {
+                    "type": "Project",
+                    "id": "records/tranvia",
+                    "title": {"es": "Tranvía de Ayacucho"},
+                    "summary": {"es": "Tranvía."},
+                    "status": "https://w3id.org/citynode/status#ongoing",
+                }
+            ]
+        )
+    finally:
+        await other.close()
+    monkeypatch.setattr(cache_module, "MAX_AGE", 0.0)
+    assert (await search(node, q="tranvía"))["total"] == 1

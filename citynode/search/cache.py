@@ -3,11 +3,14 @@
 Search traffic repeats itself (the landing page, the popular words of the day), and a query takes
 milliseconds where serving bytes takes microseconds. An entry is keyed by the normalized query
 and valid only for the database write generation it was computed at, so a publish, an ingest or
-a withdrawal invalidates every entry at once and no reader ever sees a stale answer.
+a withdrawal through this process invalidates every entry at once. A write by another process on
+the same database (`citynode publish` while `citynode serve` runs) is not seen by that counter,
+so an entry also expires after `MAX_AGE` seconds: such a write shows in search within a second.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Final
 
@@ -16,11 +19,12 @@ import msgspec
 from citynode.search.query import SearchQuery
 
 MAX_ENTRIES: Final = 2048
+MAX_AGE: Final = 1.0
 
 
 class SearchCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[bytes, tuple[int, bytes]] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[int, float, bytes]] = OrderedDict()
         self._max = max_entries
         self.hits = 0
         self.misses = 0
@@ -34,15 +38,15 @@ class SearchCache:
 
     def get(self, key: bytes, generation: int) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] != generation:
+        if entry is None or entry[0] != generation or time.monotonic() - entry[1] > MAX_AGE:
             self.misses += 1
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return entry[1]
+        return entry[2]
 
     def put(self, key: bytes, generation: int, body: bytes) -> None:
-        self._entries[key] = (generation, body)
+        self._entries[key] = (generation, time.monotonic(), body)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
