@@ -1,7 +1,7 @@
 """What this machine's primitives allow, measured on one core: the yardsticks of the budget.
 
 Each function runs a `time.perf_counter` loop for about `seconds` and returns operations per
-second; `bench/__main__.py` reports the node's own figures as ratios to these (DESIGN.md
+second; `bench/__main__.py` reports the node's own figures as ratios to these (docs/DESIGN.md
 "Performance budget"). Nothing here asserts a time.
 """
 

@@ -2,7 +2,7 @@
 
 Private keys live in `<home>/keys/<key-id>.pem` (PKCS#8, mode 0600); their public halves and
 lifecycle (created, retired, revoked) live in the database so the DID document can list every key
-a record was ever signed with (DESIGN.md "Identity and keys": old keys stay listed so old
+a record was ever signed with (docs/DESIGN.md "Identity and keys": old keys stay listed so old
 records keep verifying).
 """
 

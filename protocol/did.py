@@ -10,7 +10,7 @@
   `authentication` (node-to-node requests), plus a `CityNode` service pointing at the node
   descriptor.
 
-Key lifecycle (DESIGN.md "Identity and keys"), carried on each verification method:
+Key lifecycle (docs/DESIGN.md "Identity and keys"), carried on each verification method:
 
 * `created`: when the key started signing; proofs dated earlier are refused.
 * `retired`: when the key stopped signing after a routine rotation. The key stays listed so records
@@ -130,7 +130,7 @@ def did_document_url(did: str, scheme: str = "https") -> str:
 
 
 def descriptor_url(base_url: str) -> str:
-    """The node descriptor URL, `{base}/.well-known/citynode` (DESIGN.md "Federation protocol")."""
+    """The node descriptor URL, `{base}/.well-known/citynode` (docs/DESIGN.md "Federation protocol")."""
     return base_url.rstrip("/") + DESCRIPTOR_PATH
 
 

@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 ALG: Final = "ed25519"
-#: Seconds a signature is accepted after its `created` time (DESIGN.md: default 5 min).
+#: Seconds a signature is accepted after its `created` time (docs/DESIGN.md: default 5 min).
 DEFAULT_MAX_AGE: Final = 300
 #: Seconds a signer's clock may run ahead of ours.
 DEFAULT_CLOCK_SKEW: Final = 30
@@ -283,7 +283,7 @@ def sign_request(
     """Headers to add to a node-to-node request: `Signature-Input`, `Signature` and, when
     there is a body, `Content-Digest` (sha-256, RFC 9530). They replace any of the same name.
 
-    Parameter order follows DESIGN.md: created, expires, nonce, keyid, alg.
+    Parameter order follows docs/DESIGN.md: created, expires, nonce, keyid, alg.
     """
     added: dict[str, str] = {}
     signed_headers: dict[str, str] = {

@@ -3,7 +3,7 @@
 The Structs mirror the JSON-LD context `https://w3id.org/citynode/v1`
 (`vocab/contexts/citynode-v1.jsonld`): each field name is a term of that context, so a record
 decoded here is also a JSON-LD document any RDF tool can read. Unknown fields are an error
-(DESIGN.md: "unknown terms are an error, not silently dropped").
+(docs/DESIGN.md: "unknown terms are an error, not silently dropped").
 
 Dates stay strings (checked by pattern) so that a record re-encoded from its Struct is byte-for-byte
 the JSON that was signed.

@@ -1,4 +1,4 @@
-"""The dependency direction (DESIGN.md "Layout"): vocab <- protocol <- citynode, never back.
+"""The dependency direction (docs/DESIGN.md "Layout"): vocab <- protocol <- citynode, never back.
 
 Also: protocol/ does no I/O (no sockets, files, SQLite or HTTP libraries).
 """

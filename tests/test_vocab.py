@@ -36,7 +36,7 @@ REUSED_NAMESPACES = (
     "http://www.w3.org/ns/adms#",
     "http://www.w3.org/2006/vcard/ns#",
 )
-#: The terms the brief (DESIGN.md "Records") asks the project namespace to define.
+#: The terms the brief (docs/DESIGN.md "Records") asks the project namespace to define.
 REQUIRED_CN_TERMS = [
     "Practice",
     "Project",

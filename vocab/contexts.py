@@ -2,7 +2,7 @@
 
 A record names its contexts by URL (`["https://w3id.org/citynode/v1",
 "https://w3id.org/security/data-integrity/v2"]`). A JSON-LD processor would dereference them; the
-node must not (DESIGN.md: "served from the package, never fetched"), both for availability and
+node must not (docs/DESIGN.md: "served from the package, never fetched"), both for availability and
 because a remote context can change what a signed record means. So every context string is swapped
 for the copy in `contexts/` before a processor sees the document, and anything else is refused.
 """
@@ -149,7 +149,7 @@ def undefined_terms(document: Any) -> list[str]:
     """JSON paths of keys that no bundled context defines ("foo", "measurements[0].colour").
 
     JSON-LD expansion silently drops such keys, so neither rdflib nor the SHACL shapes ever see
-    them; DESIGN.md wants unknown terms to be errors, so they are found here, on the JSON.
+    them; docs/DESIGN.md wants unknown terms to be errors, so they are found here, on the JSON.
     Absolute and compact IRIs used as keys are left to the closed shapes.
     """
     known = _known_terms()

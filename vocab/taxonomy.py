@@ -25,7 +25,7 @@ EU_THEME_SCHEME: Final = "http://publications.europa.eu/resource/authority/data-
 THEME_SCHEME: Final = "https://w3id.org/citynode/theme"
 STATUS_SCHEME: Final = "https://w3id.org/citynode/status"
 
-#: Label fallback after the asked language (DESIGN.md: the node speaks es and en first).
+#: Label fallback after the asked language (docs/DESIGN.md: the node speaks es and en first).
 FALLBACK_LANGUAGES: Final = ("en", "es")
 
 

@@ -1,6 +1,6 @@
 """Ingest: a page of a peer's changes feed becomes verified, stored and indexed records.
 
-DESIGN.md "Federation protocol", Ingest: decode, check limits, verify the origin's proof, drop
+docs/DESIGN.md "Federation protocol", Ingest: decode, check limits, verify the origin's proof, drop
 versions not newer than held, store, index; idempotent, in one transaction per batch. A record
 that fails verification is rejected and counted against the peer that served it, never stored,
 and the rest of the page is still taken.

@@ -1,12 +1,12 @@
 """Peers' keys: DID documents fetched through the guarded client, cached, re-read when needed.
 
-DESIGN.md "Identity and keys": peers learn rotations by re-reading the DID document on an
+docs/DESIGN.md "Identity and keys": peers learn rotations by re-reading the DID document on an
 unknown key id, rate-limited. So a cached document is used until it is `ttl` old (that bounds
 how long a revocation can go unnoticed) or until a key id it does not list shows up; then it is
 re-read, but at most once per `refresh_gap` per DID, so a stream of made-up key ids cannot make
 the node hammer (or be used to hammer) someone's server.
 
-Keys are held as `KeyEntry` (raw public keys; loading one costs almost nothing, DESIGN.md
+Keys are held as `KeyEntry` (raw public keys; loading one costs almost nothing, docs/DESIGN.md
 "Facts"), by full key id, separately for `assertionMethod` (records) and `authentication`
 (requests: the DID document lists only active keys there, so a retired key cannot sign requests).
 """

@@ -1,6 +1,6 @@
 """Live search: ask peers' `/fed/v1/search` under one deadline, and answer peers that ask us.
 
-DESIGN.md "Search": the default scope is the local replica and the query never leaves the node.
+docs/DESIGN.md "Search": the default scope is the local replica and the query never leaves the node.
 Live search is opt-in on both sides: the reader asks for `scope=live`, and a node answers
 `/fed/v1/search` only when its operator set `live_search = true` (an answer tells the asker
 nothing new, but a question tells the answering node what someone is looking for).
@@ -29,7 +29,7 @@ from protocol.messages import (
     encode_message,
 )
 
-#: The whole fan-out, all peers together, stops after this (DESIGN.md: one overall deadline).
+#: The whole fan-out, all peers together, stops after this (docs/DESIGN.md: one overall deadline).
 DEFAULT_DEADLINE: Final = 0.8
 #: What one peer's answer may weigh.
 MAX_ANSWER_BYTES: Final = 512 * 1024

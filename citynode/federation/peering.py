@@ -1,6 +1,6 @@
 """Peering: who we exchange records with, and the operator's decisions about them.
 
-Handshake (DESIGN.md "Peering": the nodes exchange descriptors; each side decides by its
+Handshake (docs/DESIGN.md "Peering": the nodes exchange descriptors; each side decides by its
 allow/deny lists or by operator approval):
 
 1. The operator runs `citynode peer add URL` (or POST /api/peers). We read the peer's descriptor

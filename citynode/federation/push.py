@@ -1,6 +1,6 @@
 """Push is a hint: after a committed write, tell the peers "pull me, I have changes up to X".
 
-DESIGN.md: after a write, a node POSTs a signed notice to its followers' `/fed/v1/inbox`; the
+docs/DESIGN.md: after a write, a node POSTs a signed notice to its followers' `/fed/v1/inbox`; the
 receiver pulls. Followers are the peers we peer with (approved, not blocked): peering is mutual,
 and a notice to a peer that does not follow us is simply ignored there.
 

@@ -1,6 +1,6 @@
 """Record proof checks for ingest, in this process or spread over a pool of processes.
 
-Verification dominates ingest (DESIGN.md "Facts": ~8.7k Ed25519 verifies/s per core, plus JCS
+Verification dominates ingest (docs/DESIGN.md "Facts": ~8.7k Ed25519 verifies/s per core, plus JCS
 and hashing). A page large enough to pay for the hand-over is split over a process pool (threads
 would not help: JCS is Python and holds the GIL), so verifying page N runs on the other core
 while this process stores and indexes page N-1. Small pages (push-driven pulls of a few records)

@@ -1,6 +1,6 @@
 """Live search across peers: ask all at once, stop at one overall deadline, merge by RRF.
 
-DESIGN.md "Search": partial answers with a list of peers that did not answer. One deadline for
+docs/DESIGN.md "Search": partial answers with a list of peers that did not answer. One deadline for
 the whole call (not one timeout per peer, and not "wait for the slowest"): measured, a single
 hanging peer otherwise holds the call to its own timeout. The transport (the node's guarded HTTP
 client, which signs requests and refuses private addresses) is the caller's `ask`.

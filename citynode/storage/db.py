@@ -1,6 +1,6 @@
 """The SQLite database: one writer connection, one reader connection, WAL, migrations.
 
-Why this shape (DESIGN.md "Storage"): SQLite allows one writer at a time, so every write goes
+Why this shape (docs/DESIGN.md "Storage"): SQLite allows one writer at a time, so every write goes
 through one connection under an asyncio lock and one transaction per batch; WAL lets the reader
 connection answer queries while a write is in progress. `synchronous=FULL` makes a committed
 transaction survive power loss, so a write acknowledged to a user or a peer is durable.

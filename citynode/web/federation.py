@@ -2,7 +2,7 @@
 
 Every request here is signed (RFC 9421) and checked by the federation guard before anything
 else is read; the handlers then decode the wire message, call the federation service, encode.
-Records are public (DESIGN.md), so the feed is served to any node that signs its request with a
+Records are public (docs/DESIGN.md), so the feed is served to any node that signs its request with a
 key from its DID document (that gives accountability and a per-signer rate limit), except
 peers this node's operator blocked.
 """
