@@ -56,25 +56,32 @@ def sample_city(slug: str) -> SampleCity:
 
 
 async def prepare_city(
-    slug: str, data_dir: Path, host: str = "127.0.0.1", peers: tuple[str, ...] = ()
+    slug: str,
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    peers: tuple[str, ...] = (),
+    port_offset: int = 0,
 ) -> NodeConfig:
     """Create the city's node if missing and publish its sample records."""
     city = sample_city(slug)
-    allow = [f"http://{host}:{sample_city(peer).port}" for peer in peers if peer != slug]
+    port = city.port + port_offset
+    allow = [
+        f"http://{host}:{sample_city(peer).port + port_offset}" for peer in peers if peer != slug
+    ]
     home = data_dir / slug
     if not (home / "citynode.toml").exists():
         config = msgspec.convert(
             msgspec.to_builtins(
                 NodeConfig(
                     node=NodeSection(
-                        base_url=f"http://{host}:{city.port}",
+                        base_url=f"http://{host}:{port}",
                         name=city.name,
                         country=city.country,
                         wikidata=city.wikidata,
                         languages=city.languages,  # type: ignore[arg-type]
                         illustrative=city.illustrative or slug != REAL_CITY,
                     ),
-                    server=ServerSection(host=host, port=city.port),
+                    server=ServerSection(host=host, port=port),
                     # Loopback peers need the private-address permission; the allow list
                     # approves the other demo cities' peer requests without an operator.
                     federation=FederationSection(allow_private_peers=True, allow=allow),
@@ -89,12 +96,14 @@ async def prepare_city(
     return load_config(home)
 
 
-async def run(cities: list[str], data_dir: Path) -> None:
+async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
     runners: list[web.AppRunner] = []
     lines = []
     try:
         for slug in cities:
-            config = await prepare_city(slug, data_dir, peers=tuple(cities))
+            config = await prepare_city(
+                slug, data_dir, peers=tuple(cities), port_offset=port_offset
+            )
             runner = web.AppRunner(create_app(config), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, config.server.host, config.server.port).start()
@@ -142,10 +151,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="run the citynode demo federation")
     parser.add_argument("--data", type=Path, default=Path("demo-data"))
     parser.add_argument("--cities", default=",".join(DEFAULT_CITIES))
+    # Shifts every city's port (8701 + offset, ...): two demos on one machine, or a busy 87xx.
+    parser.add_argument("--port-offset", type=int, default=0)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     try:
-        uvloop.run(run([c for c in args.cities.split(",") if c], args.data))
+        uvloop.run(run([c for c in args.cities.split(",") if c], args.data, args.port_offset))
     except KeyboardInterrupt:
         return 0
     return 0
