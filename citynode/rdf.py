@@ -1,7 +1,8 @@
 """Records as RDF: JSON-LD to a graph (Turtle, N-Triples, N-Quads out) and Turtle back to drafts.
 
-rdflib is slow (docs/DESIGN.md: ~1.6 ms to parse one record), so this module is kept off the sync and
-search paths: it serves content negotiation, exports and imports, and callers run it in a thread.
+rdflib is slow (docs/DESIGN.md: ~1.6 ms to parse one record), so this module is kept off the sync
+and search paths: it serves content negotiation, exports and imports, and callers run it in a
+thread.
 Contexts are never fetched: `vocab.inline_contexts` swaps every context URL for the bundled copy.
 """
 

@@ -130,7 +130,10 @@ def did_document_url(did: str, scheme: str = "https") -> str:
 
 
 def descriptor_url(base_url: str) -> str:
-    """The node descriptor URL, `{base}/.well-known/citynode` (docs/DESIGN.md "Federation protocol")."""
+    """The node descriptor URL, `{base}/.well-known/citynode`.
+
+    docs/DESIGN.md "Federation protocol".
+    """
     return base_url.rstrip("/") + DESCRIPTOR_PATH
 
 

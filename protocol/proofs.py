@@ -9,9 +9,9 @@ Data Integrity EdDSA Cryptosuites v1.0, section 3.3 "eddsa-jcs-2022":
 * serialization (3.3.6): Ed25519 (RFC 8032) over those 64 bytes; `proofValue` is multibase
   base58btc (`z...`) of the 64-byte signature.
 
-`verify_proof` is the bare cryptographic check; `verify_record` adds what docs/DESIGN.md "Signatures on
-records" asks: the key belongs to the record's publisher, the record id lies under the publisher's
-base URL, and the key was valid when the proof was created. Every refusal raises a
+`verify_proof` is the bare cryptographic check; `verify_record` adds what docs/DESIGN.md
+"Signatures on records" asks: the key belongs to the record's publisher, the record id lies under
+the publisher's base URL, and the key was valid when the proof was created. Every refusal raises a
 `VerificationError` subclass; nothing returns False.
 """
 

@@ -1,8 +1,8 @@
 """citynode's shared vocabulary: JSON-LD contexts, ontology, SHACL shapes and SKOS taxonomies.
 
 Data files plus a thin, cached loader. This package imports neither `protocol` nor `citynode`
-(docs/DESIGN.md: data walks down to `vocab`), and nothing here touches the network: every context and
-taxonomy ships in the package.
+(docs/DESIGN.md: data walks down to `vocab`), and nothing here touches the network: every context
+and taxonomy ships in the package.
 
 Fast (no rdflib; safe on the event loop): `context_document`, `inline_contexts`, `context_terms`,
 `undefined_terms`, `concepts`, `label`, `sdg_goal`, `terms_by_label`, `fold`.

@@ -9,13 +9,16 @@ transaction survive power loss, so a write acknowledged to a user or a peer is d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
 from citynode.storage.migrations import migrate
+
+log = logging.getLogger("citynode.storage")
 
 _PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -37,6 +40,9 @@ class Database:
         self._write_lock = asyncio.Lock()
         #: Bumped after every committed write: caches of read results compare it (search).
         self.generation = 0
+        #: Called after every committed write (the change log's followers wake here; see
+        #: storage/log.py). A listener must be cheap and must not block.
+        self.commit_listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -74,8 +80,12 @@ class Database:
             await target.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: committed when the block ends, rolled back on any error."""
+    async def transaction(self, *, notify: bool = True) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        `notify=False` for bookkeeping writes (a follower saving its position) that must not
+        wake the followers again.
+        """
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -85,6 +95,12 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
             self.generation += 1
+        if notify:
+            for listener in self.commit_listeners:
+                try:
+                    listener()
+                except Exception:  # one broken listener must not fail a committed write
+                    log.exception("a commit listener failed")
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -93,10 +93,20 @@ _PEERS = (
     "CREATE INDEX peers_runnable ON peers (state, next_attempt_at)",
 )
 
+_LOG_POSITIONS = (
+    # Where each follower of the change log stands (storage/log.py `Positions`), for views that
+    # cannot keep their position beside their own data.
+    """CREATE TABLE log_positions (
+        follower TEXT PRIMARY KEY,
+        position INTEGER NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
     tuple(SEARCH_STATEMENTS),
     _PEERS,
+    _LOG_POSITIONS,
 )
 
 

@@ -1,0 +1,212 @@
+"""The change log: the store's one sequence, and the followers that keep derived views in step.
+
+docs/DESIGN.md "The store is the log": every accepted version and tombstone gets the next
+`records.seq` in its write transaction (storage/records.py), and `/fed/v1/changes` serves that
+sequence to peers. Everything derived from the store (the search index, push notices to peers,
+the SPARQL store, per-origin metrics) is a *follower*: it holds its own position in the sequence
+and asks "what came after N?". Writers only verify, append and commit; a slow view costs lag, not
+write throughput.
+
+A write by any process is picked up the same way. Commits through this process's `Database` wake
+the followers at once (`Database.commit_listeners`); commits by another process on the same home
+(a CLI `publish` beside `serve`) are seen by polling the head of the log every `poll_interval`
+seconds (one indexed MAX, a few microseconds), so they reach every view within a second.
+
+Rules for a follower:
+- `apply` must be idempotent: a batch may be applied again after a crash (the position is saved
+  after the view, never before), and an entry is always the *current* version of its record
+  (`records.changes`: a record changed twice since N comes once, at its newest position).
+- The follower persists its position where it persists its view, atomically with it when the
+  view allows it; `Positions` (a table in the node's database) is there for views that have no
+  better place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
+
+import aiosqlite
+import msgspec
+
+from citynode.storage import records as store
+from citynode.storage.db import Database
+from citynode.storage.records import StoredRecord
+
+log = logging.getLogger("citynode.log")
+
+#: How often the head of the log is read, to see commits made by other processes.
+POLL_INTERVAL: Final = 0.25
+#: Entries handed to a follower at once.
+BATCH: Final = 1000
+#: After a failed batch, wait this long before trying it again (the failure is logged).
+RETRY_SECONDS: Final = 1.0
+
+
+async def head(conn: aiosqlite.Connection) -> int:
+    """The newest position in the log (0 for an empty store)."""
+    return await store.last_seq(conn)
+
+
+async def after(conn: aiosqlite.Connection, position: int, limit: int) -> list[StoredRecord]:
+    """The current version of every record stored after `position`, in log order."""
+    return await store.changes(conn, position, limit)
+
+
+class Follower(Protocol):
+    """A view that follows the log (the search index, push notices, the SPARQL store...)."""
+
+    name: str
+
+    async def position(self) -> int:
+        """Where the view stands: every entry up to here is applied."""
+        ...
+
+    async def apply(self, entries: list[StoredRecord], upto: int) -> None:
+        """Apply entries (in log order) and persist the new position `upto`."""
+        ...
+
+
+class Lag(msgspec.Struct, frozen=True, kw_only=True):
+    """How far a follower is behind the head: positions not yet applied, and for how long."""
+
+    follower: str
+    position: int
+    head: int
+    entries: int
+    seconds: float
+
+
+class Following:
+    """Runs one follower: wakes on commits and on the poll, applies batches, reports lag."""
+
+    def __init__(
+        self,
+        db: Database,
+        follower: Follower,
+        *,
+        batch: int = BATCH,
+        poll_interval: float = POLL_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.db = db
+        self.follower = follower
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._position = 0
+        self._head = 0
+        self._behind_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Something was committed: look at the log now (cheap, never blocks)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._position = await self.follower.position()
+        self.db.commit_listeners.append(self.wake)
+        self._task = asyncio.create_task(self._run(), name=f"follow-{self.follower.name}")
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.db.commit_listeners.remove(self.wake)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def step(self) -> int:
+        """Apply everything up to the head as it is now; the number of entries applied.
+
+        Tests and one-shot commands call this instead of running the loop.
+        """
+        applied = 0
+        while True:
+            self._head = await head(self.db.reader)
+            if self._head <= self._position:
+                self._behind_since = None
+                return applied
+            if self._behind_since is None:
+                self._behind_since = self.clock()
+            entries = await after(self.db.reader, self._position, self.batch)
+            upto = entries[-1].seq if len(entries) == self.batch else self._head
+            await self.follower.apply(entries, upto)
+            applied += len(entries)
+            async with self._progress:
+                self._position = upto
+                self._progress.notify_all()
+
+    async def caught_up(self, position: int, within: float) -> bool:
+        """Wait until the follower has applied `position` (a write's own seq); False on timeout.
+
+        "Searches see their own writes": an API publish waits here for the indexer.
+        """
+        self.wake()
+
+        async def reached() -> None:
+            async with self._progress:
+                await self._progress.wait_for(lambda: self._position >= position)
+
+        try:
+            await asyncio.wait_for(reached(), within)
+        except TimeoutError:
+            return False
+        return True
+
+    def lag(self) -> Lag:
+        seconds = 0.0
+        if self._behind_since is not None and self._head > self._position:
+            seconds = round(self.clock() - self._behind_since, 3)
+        return Lag(
+            follower=self.follower.name,
+            position=self._position,
+            head=self._head,
+            entries=max(0, self._head - self._position),
+            seconds=seconds,
+        )
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except Exception:  # a failing view must not stop the node; the batch is retried
+                log.exception("follower %s could not apply the log", self.follower.name)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+
+
+class Positions:
+    """Follower positions in the node's own database, for views with no better place.
+
+    Each `save` is its own small write transaction: a follower that can store its position
+    atomically with its view (in the same file or transaction) should do that instead.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def load(self, name: str) -> int:
+        async with self.db.reader.execute(
+            "SELECT position FROM log_positions WHERE follower = ?", (name,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def save(self, name: str, position: int) -> None:
+        async with self.db.transaction(notify=False) as conn:
+            await conn.execute(
+                "INSERT INTO log_positions (follower, position) VALUES (?, ?)"
+                " ON CONFLICT (follower) DO UPDATE SET position = excluded.position",
+                (name, position),
+            )
