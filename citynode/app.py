@@ -19,7 +19,7 @@ from citynode.node import Node
 from citynode.search.cache import SearchCache
 from citynode.web import editor, federation, openapi, peers, records, search, wellknown
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, NODE
+from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -30,6 +30,7 @@ def create_app(config: NodeConfig) -> web.Application:
         middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
     )
     app[CONFIG] = config
+    app[FOLLOWINGS] = []
     app.add_routes(wellknown.routes)
     app.add_routes(records.routes)
     app.add_routes(editor.routes)
