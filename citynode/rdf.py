@@ -1,22 +1,29 @@
-"""Records as RDF: JSON-LD to a graph (Turtle, N-Triples, N-Quads out) and Turtle back to drafts.
+"""Records as RDF: JSON-LD to triples (Turtle, N-Triples, N-Quads out, streamed) and Turtle back
+to drafts.
 
-rdflib is slow (docs/DESIGN.md: ~1.6 ms to parse one record), so this module is kept off the sync
-and search paths: it serves content negotiation, exports and imports, and callers run it in a
-thread.
-Contexts are never fetched: `vocab.inline_contexts` swaps every context URL for the bundled copy.
+Out: records are read as JSON-LD by Oxigraph's parser (`pyoxigraph`, Rust: ~0.4 ms a record
+against ~3.7 ms for rdflib's, with the same triples on every sample record; bench/opendata_bench.py)
+and written by its serializers, a chunk of records at a time, so a dump of the whole replica runs
+in constant memory (`stream`). The SPARQL store (opendata/sparql_view.py) loads the same
+`record_quads`, so a dump, a negotiated record and a SPARQL answer always hold the same triples.
+In: Turtle drafts are still read with rdflib (imports are small and need its graph API).
+Contexts are never fetched: the bundled copies replace every context URL before parsing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
+import msgspec
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 import vocab
 from protocol.errors import InvalidRecord
-from protocol.records import CONTEXT_URL
+from protocol.records import CONTEXT_URL, RECORD_CONTEXT
 
 FORMATS = {
     "turtle": "text/turtle",
@@ -25,20 +32,13 @@ FORMATS = {
 }
 CN = "https://w3id.org/citynode/vocab#"
 SECURITY_PROOF = URIRef("https://w3id.org/security#proof")
-
-
-def to_graph(documents: list[dict[str, Any]]) -> Graph:
-    """Every record's triples in one graph (proofs are dropped: they are JSON-level signatures)."""
-    graph = Graph()
-    _bind(graph)
-    for document in documents:
-        graph += vocab.record_graph({k: v for k, v in document.items() if k != "proof"})
-    return graph
-
-
-def _bind(graph: Graph) -> None:
-    for prefix, iri in _prefixes().items():
-        graph.bind(prefix, iri)
+#: Records serialized together: bounds memory while keeping the serializer's per-call cost small.
+CHUNK: Final = 200
+_OX_FORMATS: Final = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
 
 
 @cache
@@ -47,20 +47,86 @@ def _prefixes() -> dict[str, str]:
     return {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
 
 
+@cache
+def _context_json() -> bytes:
+    """The citynode context object as JSON, spliced into each record instead of its URL."""
+    return msgspec.json.encode(vocab.context_document(CONTEXT_URL)["@context"])
+
+
+def _jsonld_text(document: dict[str, Any]) -> bytes:
+    """The record as self-contained JSON-LD (no context to fetch), without its proof.
+
+    The proof is a JSON-level signature over the exact bytes (DESIGN.md "Signatures"): its
+    triples say nothing about the practice, so they stay out of the RDF views.
+    """
+    body = {k: v for k, v in document.items() if k not in ("proof", "@context")}
+    context = document.get("@context")
+    if context in (RECORD_CONTEXT, [CONTEXT_URL], CONTEXT_URL):
+        # The common case, spliced as bytes: inlining copies the whole context per record.
+        encoded = msgspec.json.encode(body)
+        return b'{"@context":' + _context_json() + (b"," if len(encoded) > 2 else b"") + encoded[1:]
+    return msgspec.json.encode(vocab.inline_contexts({"@context": context, **body}))
+
+
+def record_triples(document: dict[str, Any]) -> list[ox.Triple]:
+    """The triples a record means (its proof left out)."""
+    return [
+        quad.triple for quad in ox.parse(_jsonld_text(document), format=ox.RdfFormat.JSON_LD)
+    ]
+
+
+def record_quads(document: dict[str, Any]) -> list[ox.Quad]:
+    """The record's triples in the named graph of its id (RDF 1.1 N-Quads 2.1)."""
+    graph = ox.NamedNode(document["id"])
+    return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in record_triples(document)]
+
+
+def stream(documents: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:
+    """Records as Turtle, N-Triples or N-Quads, one chunk of records at a time.
+
+    Turtle declares the prefixes once, at the top: later chunks are written with the same
+    prefixes and their own declarations cut off.
+    """
+    target = _OX_FORMATS[fmt]
+    first = True
+    for chunk in _chunks(documents, CHUNK):
+        if fmt == "nquads":
+            quads = [q for document in chunk for q in record_quads(document)]
+            yield ox.serialize(quads, format=target)
+            continue
+        triples = [t for document in chunk for t in record_triples(document)]
+        if fmt == "nt":
+            yield ox.serialize(triples, format=target)
+            continue
+        text = ox.serialize(triples, format=target, prefixes=_prefixes())
+        if first:
+            first = False
+            yield text
+        else:
+            yield _without_prefix_lines(text)
+
+
+def _without_prefix_lines(text: bytes) -> bytes:
+    position = 0
+    while text.startswith(b"@prefix ", position):
+        position = text.index(b"\n", position) + 1
+    return text[position:]
+
+
+def _chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def serialize(documents: list[dict[str, Any]], fmt: str) -> bytes:
     """Records as Turtle, N-Triples or N-Quads (one named graph per record)."""
-    if fmt == "nquads":
-        # N-Quads is N-Triples with a graph name before the final dot (RDF 1.1 N-Quads, 2.1):
-        # each record's triples go in the named graph of its id.
-        lines: list[str] = []
-        for document in documents:
-            name = f"<{document['id']}>"
-            for line in to_graph([document]).serialize(format="nt").splitlines():
-                if line.strip():
-                    lines.append(f"{line.rstrip().removesuffix('.').rstrip()} {name} .")
-        return ("\n".join(lines) + "\n").encode("utf-8")
-    graph = to_graph(documents)
-    return graph.serialize(format="nt" if fmt == "nt" else "turtle").encode("utf-8")
+    return b"".join(stream(documents, fmt))
 
 
 class _Term:

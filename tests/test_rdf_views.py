@@ -1,0 +1,57 @@
+"""The fast RDF path (Oxigraph's JSON-LD parser) means what rdflib's JSON-LD processor means."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+import vocab
+from citynode import rdf
+
+SAMPLES = Path(__file__).parent.parent / "citynode" / "samples"
+
+
+def sample_records() -> list[dict[str, Any]]:
+    records = []
+    for city in ("medellin", "lisboa", "montevideo"):
+        graph = json.loads((SAMPLES / city / "records.jsonld").read_text(encoding="utf-8"))
+        for record in graph["@graph"]:
+            record = {**record, "@context": graph["@context"]}
+            record["id"] = f"https://{city}.example/{record['id']}"
+            if "resultOf" in record:
+                record["resultOf"] = f"https://{city}.example/{record['resultOf']}"
+            records.append(record)
+    return records
+
+
+@pytest.mark.parametrize("record", sample_records(), ids=lambda r: r["id"].rsplit("/", 1)[-1])
+def test_oxigraph_and_rdflib_read_the_same_triples(record: dict[str, Any]) -> None:
+    expected = vocab.record_graph(record)
+    ntriples = rdf.serialize([record], "nt").decode("utf-8")
+    got = Graph().parse(data=ntriples, format="nt")
+    assert len(got) > 10
+    assert isomorphic(expected, got)
+
+
+def test_a_streamed_turtle_dump_declares_its_prefixes_once_and_parses_whole() -> None:
+    records = [
+        {**record, "id": f"{record['id']}-{n}"} for n in range(10) for record in sample_records()
+    ]  # more than one chunk
+    chunks = list(rdf.stream(records, "turtle"))
+    assert len(chunks) > 1
+    text = b"".join(chunks)
+    assert text.count(b"@prefix dcterms:") == 1
+    graph = Graph().parse(data=text.decode("utf-8"), format="turtle")
+    single = Graph().parse(data=rdf.serialize(records, "nt"), format="nt")
+    assert len(graph) == len(single) > 5000
+
+
+def test_nquads_put_each_record_in_the_graph_of_its_id() -> None:
+    record = sample_records()[0]
+    lines = rdf.serialize([record], "nquads").decode("utf-8").splitlines()
+    assert lines and all(line.endswith(f"<{record['id']}> .") for line in lines)
