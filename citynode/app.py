@@ -17,7 +17,16 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.web import (
+    dumps,
+    editor,
+    federation,
+    openapi,
+    peers,
+    records,
+    search,
+    wellknown,
+)
 from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
 
@@ -38,6 +47,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(federation.routes)
     app.add_routes(peers.routes)
     app.add_routes(search.routes)
+    app.add_routes(dumps.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)

@@ -80,7 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write every record in one format")
     _home(export)
-    export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=list(commands.EXPORT_FILES),
+        help="csv: the practices import template; results-csv: the results template",
+    )
+    export.add_argument(
+        "--origin",
+        choices=["self", "all"],
+        default="self",
+        help="self: this node's records; all: the whole replica, each record with its origin",
+    )
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     export.set_defaults(run=commands.export)
 

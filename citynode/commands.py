@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import msgspec
 from aiohttp import web
 
-from citynode import rdf
 from citynode.app import create_app
 from citynode.config import (
     FederationSection,
@@ -22,10 +21,10 @@ from citynode.config import (
     load_config,
 )
 from citynode.errors import ConfigError, ImportFailed
-from citynode.exports import write_csv
 from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
+from citynode.opendata import dumps
 from citynode.progress import Progress
 from citynode.publishing import BatchInvalid
 from citynode.storage import records as store
@@ -146,23 +145,34 @@ async def withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+#: `export --format` -> the dump it writes (opendata/dumps.py: the same bytes as /dumps/...).
+EXPORT_FILES = {
+    "jsonld": "records.jsonld",
+    "turtle": "records.ttl",
+    "nquads": "records.nq",
+    "csv": "records.csv",
+    "results-csv": "results.csv",
+}
+
+
 async def export(args: argparse.Namespace) -> int:
-    async with Node.opened(args.home) as node:
-        rows = await store.all_current(node.db.reader, node.identity.did)
-        documents = [row.document() for row in rows]
-    if args.format == "jsonld":
-        # A JSON-LD document may be an array; each record keeps its own context and proof,
-        # so every one still verifies.
-        body = msgspec.json.format(msgspec.json.encode(documents), indent=2) + b"\n"
-    elif args.format == "csv":
-        body = write_csv(documents).encode("utf-8")
-    else:
-        body = await asyncio.to_thread(rdf.serialize, documents, args.format)
+    file = dumps.FILES[EXPORT_FILES[args.format]]
+    encoder = dumps.Encoder(file, args.origin)
+    output = args.output.open("wb") if args.output else sys.stdout.buffer
+    count = 0
+    try:
+        async with Node.opened(args.home) as node, node.db.snapshot() as conn:
+            origin = node.identity.did if args.origin == "self" else None
+            output.write(encoder.start())
+            async for chunk in store.stream_current(conn, origin):
+                output.write(await asyncio.to_thread(encoder.chunk, chunk))
+                count += len(chunk)
+            output.write(encoder.end())
+    finally:
+        if args.output:
+            output.close()
     if args.output:
-        args.output.write_bytes(body)
-        print(f"wrote {len(documents)} records to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(body)
+        print(f"wrote {count} records to {args.output}", file=sys.stderr)
     return 0
 
 

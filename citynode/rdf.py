@@ -70,9 +70,7 @@ def _jsonld_text(document: dict[str, Any]) -> bytes:
 
 def record_triples(document: dict[str, Any]) -> list[ox.Triple]:
     """The triples a record means (its proof left out)."""
-    return [
-        quad.triple for quad in ox.parse(_jsonld_text(document), format=ox.RdfFormat.JSON_LD)
-    ]
+    return [quad.triple for quad in ox.parse(_jsonld_text(document), format=ox.RdfFormat.JSON_LD)]
 
 
 def record_quads(document: dict[str, Any]) -> list[ox.Quad]:
@@ -82,28 +80,25 @@ def record_quads(document: dict[str, Any]) -> list[ox.Quad]:
 
 
 def stream(documents: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:
-    """Records as Turtle, N-Triples or N-Quads, one chunk of records at a time.
+    """Records as Turtle, N-Triples or N-Quads, one chunk of records at a time."""
+    for number, chunk in enumerate(_chunks(documents, CHUNK)):
+        yield serialize_chunk(chunk, fmt, first=number == 0)
 
-    Turtle declares the prefixes once, at the top: later chunks are written with the same
-    prefixes and their own declarations cut off.
+
+def serialize_chunk(documents: list[dict[str, Any]], fmt: str, *, first: bool) -> bytes:
+    """One chunk of a longer serialization.
+
+    Turtle declares its prefixes once, at the top: later chunks are written with the same
+    prefixes and their own declarations cut off, so the chunks concatenate into one document.
     """
     target = _OX_FORMATS[fmt]
-    first = True
-    for chunk in _chunks(documents, CHUNK):
-        if fmt == "nquads":
-            quads = [q for document in chunk for q in record_quads(document)]
-            yield ox.serialize(quads, format=target)
-            continue
-        triples = [t for document in chunk for t in record_triples(document)]
-        if fmt == "nt":
-            yield ox.serialize(triples, format=target)
-            continue
-        text = ox.serialize(triples, format=target, prefixes=_prefixes())
-        if first:
-            first = False
-            yield text
-        else:
-            yield _without_prefix_lines(text)
+    if fmt == "nquads":
+        return ox.serialize([q for d in documents for q in record_quads(d)], format=target)
+    triples = [t for document in documents for t in record_triples(document)]
+    if fmt == "nt":
+        return ox.serialize(triples, format=target)
+    text = ox.serialize(triples, format=target, prefixes=_prefixes())
+    return text if first else _without_prefix_lines(text)
 
 
 def _without_prefix_lines(text: bytes) -> bytes:

@@ -1,0 +1,105 @@
+"""`GET /dumps/{file}`: whole-store dumps, streamed, gzipped when asked, with validators.
+
+The body is written a chunk of records at a time from one SQLite read transaction (a consistent
+state however long the download takes), each chunk encoded in a thread, each write waiting for
+the client to take it: memory stays flat whatever the store holds (bench/opendata_bench.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from aiohttp import web
+
+from citynode.errors import BadRequest, NotFound
+from citynode.opendata import dumps
+from citynode.storage import records as store
+from citynode.web.keys import NODE
+
+routes = web.RouteTableDef()
+
+
+def read_origin(request: web.Request) -> dumps.Origin:
+    """`origin=self` (the default: this node's records) or `origin=all` (the whole replica)."""
+    origin = request.query.get("origin", "self")
+    if origin not in ("self", "all"):
+        raise BadRequest(
+            f"origin must be self (this node's records) or all (every city's), not '{origin}'",
+            parameter="origin",
+        )
+    return origin  # type: ignore[return-value]
+
+
+def wants_gzip(request: web.Request) -> bool:
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _http_date(stamp: str | None) -> datetime:
+    if not stamp:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def not_modified(request: web.Request, etag: str, last_modified: datetime) -> bool:
+    """RFC 9110 13.1.2 and 13.2.2: If-None-Match wins over If-Modified-Since."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.headers.get("If-Modified-Since")
+    if since:
+        try:
+            return last_modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False  # an unreadable date is ignored (RFC 9110 13.1.3)
+    return False
+
+
+@routes.get(r"/dumps/{name:[a-z]+\.[a-z]+}")
+async def dump(request: web.Request) -> web.StreamResponse:
+    node = request.app[NODE]
+    file = dumps.FILES.get(request.match_info["name"])
+    if file is None:
+        raise NotFound(
+            f"there is no dump {request.match_info['name']}; the dumps are "
+            + ", ".join(dumps.FILES),
+            dumps=list(dumps.FILES),
+        )
+    origin = read_origin(request)
+    gzip = wants_gzip(request)
+    origin_did = node.identity.did if origin == "self" else None
+    async with node.db.snapshot() as conn:
+        state = await store.dump_state(conn, origin_did)
+        etag = dumps.etag(state, file, origin, gzip)
+        modified = _http_date(state.last_received)
+        headers = {
+            "ETag": etag,
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Vary": "Accept-Encoding",
+            "Cache-Control": "no-cache",
+        }
+        if not_modified(request, etag, modified):
+            return web.Response(status=304, headers=headers)
+        response = web.StreamResponse(headers=headers)
+        response.content_type = file.media_type
+        if file.media_type.startswith("text/"):
+            response.charset = "utf-8"
+        if gzip:
+            response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Disposition"] = f'attachment; filename="{file.name}"'
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        encoder = dumps.Encoder(file, origin, gzip)
+        await response.write(encoder.start())
+        async for chunk in store.stream_current(conn, origin_did):
+            await response.write(await asyncio.to_thread(encoder.chunk, chunk))
+        await response.write(encoder.end())
+    await response.write_eof()
+    return response
