@@ -16,6 +16,7 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
 from citynode.web import (
     dumps,
@@ -25,10 +26,11 @@ from citynode.web import (
     peers,
     records,
     search,
+    sparql,
     wellknown,
 )
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.keys import CONFIG, FOLLOWINGS, NODE, SPARQL
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -48,9 +50,11 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(peers.routes)
     app.add_routes(search.routes)
     app.add_routes(dumps.routes)
+    app.add_routes(sparql.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
+    app.cleanup_ctx.append(_sparql_context)
     return app
 
 
@@ -85,3 +89,18 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+
+
+async def _sparql_context(app: web.Application) -> AsyncIterator[None]:
+    """The SPARQL store follows the change log while the app runs (opendata/sparql_view.py)."""
+    node = app[NODE]
+    if not node.config.opendata.sparql:
+        yield
+        return
+    async with Sparql.opened(node) as service:
+        app[SPARQL] = service
+        app[FOLLOWINGS].append(service.following)
+        try:
+            yield
+        finally:
+            app[FOLLOWINGS].remove(service.following)

@@ -19,6 +19,7 @@ from citynode.errors import ConfigError
 CONFIG_FILE = "citynode.toml"
 DATABASE_FILE = "citynode.db"
 KEYS_DIR = "keys"
+SPARQL_DIR = "sparql"
 
 Language = Literal["es", "en", "pt"]
 
@@ -72,10 +73,27 @@ class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
     verify_processes: Annotated[int, Meta(ge=0, le=64)] = 0
 
 
+class OpendataSection(Struct, forbid_unknown_fields=True, kw_only=True):
+    """The catalog, dumps, SPARQL endpoint and feeds (citynode/opendata/)."""
+
+    # Who answers questions about the node's data: the catalog's contact point (DCAT-AP).
+    contact_email: Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    contact_url: Annotated[str, Meta(pattern=r"^https?://\S+$")] | None = None
+    sparql: bool = True
+    # Query processes (each query runs in one; a query past its time is killed with it).
+    sparql_processes: Annotated[int, Meta(ge=1, le=16)] = 2
+    sparql_timeout_seconds: Annotated[float, Meta(gt=0, le=600)] = 10.0
+    # Rows (or triples) in one answer; a larger result is cut and says so.
+    sparql_max_rows: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
+    # Entries in an Atom feed.
+    feed_entries: Annotated[int, Meta(ge=1, le=500)] = 50
+
+
 class NodeConfig(Struct, forbid_unknown_fields=True, kw_only=True):
     node: NodeSection
     server: ServerSection = msgspec.field(default_factory=ServerSection)
     federation: FederationSection = msgspec.field(default_factory=FederationSection)
+    opendata: OpendataSection = msgspec.field(default_factory=OpendataSection)
     home: str = ""
 
     @property
@@ -93,6 +111,11 @@ class NodeConfig(Struct, forbid_unknown_fields=True, kw_only=True):
     @property
     def keys_path(self) -> Path:
         return self.home_path / KEYS_DIR
+
+    @property
+    def sparql_path(self) -> Path:
+        """The SPARQL store and its checkpoints (a derived view: safe to delete)."""
+        return self.home_path / SPARQL_DIR
 
 
 def load_config(home: Path) -> NodeConfig:
@@ -122,7 +145,7 @@ def _toml_value(value: object) -> str:
 def render_config(config: NodeConfig) -> str:
     """The config as TOML text (the inverse of load_config, comments included)."""
     lines = ["# citynode configuration. Unknown keys are an error.", ""]
-    for section_name in ("node", "server", "federation"):
+    for section_name in ("node", "server", "federation", "opendata"):
         section = getattr(config, section_name)
         lines.append(f"[{section_name}]")
         for field in msgspec.structs.fields(section):

@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from citynode.imports.csv_cells import EU_THEME_NS, THEME_NS
+from citynode.imports.csv_cells import EU_THEME_NS
 from citynode.imports.csv_records import (
     MEASUREMENT_COLUMNS,
     MEASUREMENT_TEXTS,
@@ -28,7 +28,7 @@ from citynode.imports.csv_records import (
     RESULT_GROUP_COLUMNS,
     RESULT_TEXTS,
 )
-from protocol.records import LANGUAGES, PRACTICE_TYPES, SDG_NS
+from protocol.records import LANGUAGES, PRACTICE_TYPES, SDG_NS, THEME_NS
 
 #: The columns a replica export puts first.
 ORIGIN_COLUMNS: Final = ["origin", "id"]
@@ -105,7 +105,7 @@ def result_cells(document: Document) -> list[dict[str, str]]:
         "progress": str(document["progress"]) if "progress" in document else "",
     }
     _texts(group, document, RESULT_TEXTS)
-    rows = []
+    rows: list[dict[str, str]] = []
     for measurement in document.get("measurements", []) or [{}]:
         cells = dict(group) if not rows else {"result_slug": group["result_slug"]}
         if measurement:

@@ -47,6 +47,11 @@ def _prefixes() -> dict[str, str]:
     return {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
 
 
+def prefixes() -> dict[str, str]:
+    """The context's prefixes (dcterms:, cn:...), for Turtle written elsewhere (SPARQL)."""
+    return dict(_prefixes())
+
+
 @cache
 def _context_json() -> bytes:
     """The citynode context object as JSON, spliced into each record instead of its URL."""
@@ -85,6 +90,14 @@ def stream(documents: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:
         yield serialize_chunk(chunk, fmt, first=number == 0)
 
 
+def write(items: Iterable[Any], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples or quads as bytes (pyoxigraph returns bytes when given no output)."""
+    out = ox.serialize(items, format=fmt, prefixes=prefixes) if prefixes else None
+    out = out if out is not None else ox.serialize(items, format=fmt)
+    assert out is not None
+    return out
+
+
 def serialize_chunk(documents: list[dict[str, Any]], fmt: str, *, first: bool) -> bytes:
     """One chunk of a longer serialization.
 
@@ -93,11 +106,11 @@ def serialize_chunk(documents: list[dict[str, Any]], fmt: str, *, first: bool) -
     """
     target = _OX_FORMATS[fmt]
     if fmt == "nquads":
-        return ox.serialize([q for d in documents for q in record_quads(d)], format=target)
+        return write([q for d in documents for q in record_quads(d)], target)
     triples = [t for document in documents for t in record_triples(document)]
     if fmt == "nt":
-        return ox.serialize(triples, format=target)
-    text = ox.serialize(triples, format=target, prefixes=_prefixes())
+        return write(triples, target)
+    text = write(triples, target, _prefixes())
     return text if first else _without_prefix_lines(text)
 
 
