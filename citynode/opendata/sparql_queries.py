@@ -238,6 +238,10 @@ def _negotiate(request: QueryRequest, offered: tuple[str, ...]) -> str:
     wanted = request.format
     if wanted:
         media = results.FORMAT_NAMES.get(wanted.lower(), wanted.lower())
+        # Clients such as SPARQLWrapper send format=xml or format=json whatever the query
+        # form: for CONSTRUCT and DESCRIBE those mean RDF/XML and JSON-LD.
+        if media not in offered and offered == results.GRAPH_TYPES:
+            media = {results.XML: results.RDFXML, results.JSON: results.JSONLD}.get(media, media)
         if media not in offered:
             raise NotAcceptable(
                 f"format '{wanted}' is not available for this query; it can be answered as "
