@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("destination", type=Path)
     backup.set_defaults(run=commands.backup)
 
+    sparql = sub.add_parser("sparql", help="the SPARQL store (a view of the records)")
+    sparql_sub = sparql.add_subparsers(dest="sparql_command", required=True, metavar="ACTION")
+    rebuild = sparql_sub.add_parser("rebuild", help="rebuild the store from the change log")
+    _home(rebuild)
+    rebuild.set_defaults(run=commands.sparql_rebuild)
+
     _federation_commands(sub)
     _search_command(sub)
     return parser

@@ -24,7 +24,7 @@ from citynode.errors import ConfigError, ImportFailed
 from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
-from citynode.opendata import dumps
+from citynode.opendata import dumps, sparql
 from citynode.progress import Progress
 from citynode.publishing import BatchInvalid
 from citynode.storage import records as store
@@ -220,4 +220,11 @@ async def backup(args: argparse.Namespace) -> int:
     async with Database.opened(config.database_path) as db:
         await db.backup_to(destination)
     print(f"backed up {config.database_path} to {destination}")
+    return 0
+
+
+async def sparql_rebuild(args: argparse.Namespace) -> int:
+    async with Node.opened(args.home) as node:
+        applied = await sparql.rebuild(node)
+    print(f"rebuilt the SPARQL store from the change log: {applied} records")
     return 0

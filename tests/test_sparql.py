@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -267,20 +269,28 @@ async def test_the_store_follows_writes_withdrawals_and_is_rebuilt(tmp_path: Pat
             assert resp.status in (200, 201), await resp.text()
         await wait_for(lambda: _not(holds("aulas")), within=10, what="the withdrawal")
         assert await holds("wifi")
+        busy = await asyncio.to_thread(rebuild_command, node.home)
+        assert busy.returncode == 1 and "stop it first" in busy.stderr
     finally:
         await node.stop()
-    # `citynode sparql rebuild` (through its function): the store from nothing, the same answer.
-    from citynode.node import Node
-    from citynode.opendata.sparql import rebuild
-
-    async with Node.opened(node.home) as opened:
-        applied = await rebuild(opened)
-    assert applied == 2  # wifi, and the tombstone of aulas
+    # `citynode sparql rebuild`: the store from nothing, the same answer.
+    done = await asyncio.to_thread(rebuild_command, node.home)
+    assert done.returncode == 0, done.stderr
+    assert "2 records" in done.stdout  # wifi, and the tombstone of aulas
     node = await start_node(node.home, sock=_bound(node.url))
     try:
         assert await holds_again(node, "wifi") and not await holds_again(node, "aulas")
     finally:
         await node.stop()
+
+
+def rebuild_command(home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "citynode.cli", "sparql", "rebuild", "--home", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def _not(check: Awaitable[bool]) -> bool:

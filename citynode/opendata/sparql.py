@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from citynode import rdf
+from citynode.errors import ConfigError
 from citynode.node import Node
 from citynode.opendata.sparql_queries import QueryAnswer, QueryPool, QueryRequest
 from citynode.opendata.sparql_view import SparqlView
@@ -72,6 +73,14 @@ class Sparql:
 
 async def rebuild(node: Node) -> int:
     """Empty the store and apply the whole log again; the number of records applied."""
+    try:
+        view = await SparqlView.open(node.db, node.config.sparql_path, node.config.base_url)
+    except OSError as exc:  # RocksDB's lock: `serve` holds the store
+        raise ConfigError(
+            f"the SPARQL store in {node.config.sparql_path} is open in another process (is the "
+            f"node serving?): stop it first ({exc})"
+        ) from None
+    await view.close()
     async with Sparql.opened(node, follow=False) as service:
         await service.view.clear()
         # A Following that was not started begins at the start of the log.
