@@ -16,12 +16,15 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
 from citynode.web import (
+    catalog,
     dumps,
     editor,
     federation,
+    feeds,
     openapi,
     peers,
     records,
@@ -30,7 +33,7 @@ from citynode.web import (
     wellknown,
 )
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE, SPARQL
+from citynode.web.keys import CATALOG_CACHE, CONFIG, FOLLOWINGS, NODE, SPARQL
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -50,6 +53,9 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(peers.routes)
     app.add_routes(search.routes)
     app.add_routes(dumps.routes)
+    app.add_routes(catalog.routes)
+    app.add_routes(feeds.routes)
+    app[CATALOG_CACHE] = CatalogCache()
     app.add_routes(sparql.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)

@@ -114,10 +114,13 @@ class Encoder:
         return self._gzip.compress(data) if self._gzip is not None else data
 
 
-def etag(state: DumpState, file: DumpFile, origin: Origin, gzip: bool) -> str:
+def etag(
+    state: DumpState, file: DumpFile, origin: Origin, gzip: bool, types: tuple[str, ...] = ()
+) -> str:
     """A strong validator: the dump changes exactly when a record of its origins does.
 
     A gzipped body is a different representation, so it has its own tag (RFC 9110 8.8.3).
     """
+    kinds = "+".join(types) or "all"
     suffix = "-gzip" if gzip else ""
-    return f'"{file.name}-{origin}-{state.last_seq}-{state.records}{suffix}"'
+    return f'"{file.name}-{origin}-{kinds}-{state.last_seq}-{state.records}{suffix}"'

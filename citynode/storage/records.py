@@ -265,14 +265,25 @@ class DumpState(msgspec.Struct, frozen=True, kw_only=True):
     last_received: str | None
 
 
-def _origin_clause(origin: str | None) -> tuple[str, list[Any]]:
-    return ("WHERE c.origin = ?", [origin]) if origin is not None else ("", [])
+def _origin_clause(origin: str | None, types: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if origin is not None:
+        clauses.append("c.origin = ?")
+        params.append(origin)
+    if types:
+        # A withdrawn record's tombstone still counts for the validators of its former type.
+        marks = ",".join("?" * len(types))
+        clauses.append(f"(c.type IN ({marks}) OR c.type = 'Tombstone')")
+        params.extend(types)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-async def dump_state(conn: aiosqlite.Connection, origin: str | None = None) -> DumpState:
+async def dump_state(
+    conn: aiosqlite.Connection, origin: str | None = None, types: tuple[str, ...] = ()
+) -> DumpState:
     """Count, newest position and newest arrival of the current records (tombstones count:
     a withdrawal changes what a dump holds)."""
-    where, params = _origin_clause(origin)
+    where, params = _origin_clause(origin, types)
     async with conn.execute(
         "SELECT COUNT(*), COALESCE(MAX(c.seq), 0), MAX(r.received_at) FROM current c "
         f"JOIN records r ON r.seq = c.seq {where}",
@@ -284,11 +295,14 @@ async def dump_state(conn: aiosqlite.Connection, origin: str | None = None) -> D
 
 
 async def stream_current(
-    conn: aiosqlite.Connection, origin: str | None = None, batch: int = 500
+    conn: aiosqlite.Connection,
+    origin: str | None = None,
+    types: tuple[str, ...] = (),
+    batch: int = 500,
 ) -> AsyncIterator[list[StoredRecord]]:
     """Every current record (no tombstones), in stored order, `batch` at a time (keyset paging:
     constant memory however large the store)."""
-    where, params = _origin_clause(origin)
+    where, params = _origin_clause(origin, types)
     where = f"{where} AND" if where else "WHERE"
     position = 0
     while True:

@@ -17,6 +17,7 @@ from citynode.errors import BadRequest, NotFound
 from citynode.opendata import dumps
 from citynode.storage import records as store
 from citynode.web.keys import NODE
+from protocol.records import PRACTICE_TYPES, RECORD_TYPES
 
 routes = web.RouteTableDef()
 
@@ -30,6 +31,23 @@ def read_origin(request: web.Request) -> dumps.Origin:
             parameter="origin",
         )
     return origin  # type: ignore[return-value]
+
+
+def read_types(request: web.Request) -> tuple[str, ...]:
+    """`type=Project` (repeatable; `Practice` means the three practice types): one dataset of
+    the catalog per record type."""
+    types: list[str] = []
+    for value in request.query.getall("type", []):
+        if value == "Practice":
+            types.extend(PRACTICE_TYPES)
+        elif value in RECORD_TYPES and value != "Tombstone":
+            types.append(value)
+        else:
+            raise BadRequest(
+                f"type '{value}' is not one of Practice, {', '.join(PRACTICE_TYPES)}, Result",
+                parameter="type",
+            )
+    return tuple(sorted(set(types)))
 
 
 def wants_gzip(request: web.Request) -> bool:
@@ -72,11 +90,12 @@ async def dump(request: web.Request) -> web.StreamResponse:
             dumps=list(dumps.FILES),
         )
     origin = read_origin(request)
+    types = read_types(request)
     gzip = wants_gzip(request)
     origin_did = node.identity.did if origin == "self" else None
     async with node.db.snapshot() as conn:
-        state = await store.dump_state(conn, origin_did)
-        etag = dumps.etag(state, file, origin, gzip)
+        state = await store.dump_state(conn, origin_did, types)
+        etag = dumps.etag(state, file, origin, gzip, types)
         modified = _http_date(state.last_received)
         headers = {
             "ETag": etag,
@@ -98,7 +117,7 @@ async def dump(request: web.Request) -> web.StreamResponse:
             return response
         encoder = dumps.Encoder(file, origin, gzip)
         await response.write(encoder.start())
-        async for chunk in store.stream_current(conn, origin_did):
+        async for chunk in store.stream_current(conn, origin_did, types):
             await response.write(await asyncio.to_thread(encoder.chunk, chunk))
         await response.write(encoder.end())
     await response.write_eof()

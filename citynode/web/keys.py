@@ -6,6 +6,7 @@ from aiohttp import web
 
 from citynode.config import NodeConfig
 from citynode.node import Node
+from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.sparql import Sparql
 from citynode.storage.log import Following
 
@@ -17,3 +18,5 @@ NODE = web.AppKey("node", Node)
 FOLLOWINGS = web.AppKey("followings", list[Following])
 #: The SPARQL store and its query processes (absent when `[opendata] sparql = false`).
 SPARQL = web.AppKey("sparql", Sparql)
+#: The serialized DCAT catalog, until the store changes (web/catalog.py).
+CATALOG_CACHE = web.AppKey("catalog_cache", CatalogCache)
