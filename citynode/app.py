@@ -16,6 +16,7 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.opendata import links
 from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
@@ -58,10 +59,18 @@ def create_app(config: NodeConfig) -> web.Application:
     app[CATALOG_CACHE] = CatalogCache()
     app.add_routes(sparql.routes)
     app[search.SEARCH_CACHE] = SearchCache()
+    app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     app.cleanup_ctx.append(_sparql_context)
     return app
+
+
+async def _open_data_links(request: web.Request, response: web.StreamResponse) -> None:
+    """A `Link` header naming the catalog, feeds, SPARQL and dumps on the node's front doors."""
+    if request.path in links.FRONT_DOORS and "Link" not in response.headers:
+        config = request.app[CONFIG]
+        response.headers["Link"] = links.link_header(config.base_url, config.opendata.sparql)
 
 
 async def _node_context(app: web.Application) -> AsyncIterator[None]:

@@ -100,3 +100,19 @@ async def test_an_empty_node_still_has_a_valid_catalog(medellin: RunningNode) ->
         "GET", f"{medellin.url}/catalog", headers={"Accept": "image/png"}
     )
     assert status == 406 and body["code"] == "not_acceptable"
+
+
+async def test_the_node_says_where_its_open_data_is(medellin: RunningNode) -> None:
+    status, info, headers = await request_json("GET", f"{medellin.url}/.well-known/citynode")
+    assert status == 200
+    assert info["endpoints"]["catalog"] == f"{medellin.url}/catalog"
+    assert info["endpoints"]["sparql"] == f"{medellin.url}/sparql"
+    assert info["endpoints"]["practicesFeed"] == f"{medellin.url}/feeds/practices.atom"
+    dumps = {link["href"] for link in info["openData"] if link["name"].startswith("dump:")}
+    assert f"{medellin.url}/dumps/records.ttl" in dumps
+    for path in ("/", "/records", "/.well-known/citynode"):
+        _, _, headers = await request_json("GET", f"{medellin.url}{path}")
+        assert f'<{medellin.url}/catalog>; rel="describedby"' in headers["Link"], path
+    for link in info["openData"]:
+        status, _, _ = await request_json("GET", link["href"])
+        assert status == 200, link

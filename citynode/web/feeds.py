@@ -6,6 +6,8 @@ city's), `/search.atom?q=...&theme=...` (any search, newest first: the search AP
 
 from __future__ import annotations
 
+import hashlib
+
 from aiohttp import web
 
 from citynode.opendata import feeds
@@ -45,7 +47,14 @@ async def _feed(
         updated=max((e.updated for e in entries), default=store.now_utc()),
         entries=entries,
     )
-    response = web.Response(body=feeds.render(feed))
+    body = feeds.render(feed)
+    # Feed readers poll: a validator of the entries (not of the body's `updated`, which is the
+    # newest entry's time anyway) lets them skip an unchanged feed (RFC 9110 13.1.2).
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Vary": "Accept-Encoding"}
+    if etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
+        return web.Response(status=304, headers=headers)
+    response = web.Response(body=body, headers=headers)
     response.content_type = feeds.MEDIA_TYPE
     response.charset = "utf-8"
     return response

@@ -9,6 +9,7 @@ from aiohttp import web
 
 import vocab
 from citynode.federation.directory import own_descriptor
+from citynode.opendata.links import links
 from citynode.storage import records as store
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
@@ -41,6 +42,10 @@ def descriptor(request: web.Request) -> dict[str, Any]:
             "searchApi": f"{base}/api/search",
         }
     )
+    # Open data (DCAT catalog, dumps, SPARQL, feeds): wire types ignore what they do not know.
+    found = links(base, config.opendata.sparql)
+    info["endpoints"].update({k.name: k.href for k in found if not k.name.startswith("dump:")})
+    info["openData"] = msgspec.to_builtins(found)
     return info
 
 
