@@ -40,6 +40,9 @@ log = logging.getLogger("citynode.sparql")
 
 #: Address space a query process may use: a query that needs more fails, the machine does not.
 MEMORY_LIMIT_BYTES: Final = 2 * 1024**3
+#: A new process is ready (its imports done) when it says so; it must within this many seconds.
+STARTUP_SECONDS: Final = 60.0
+READY: Final = b"ready"
 #: Queries that may wait for a free process before the node answers 429.
 MAX_WAITING: Final = 32
 
@@ -144,6 +147,7 @@ def _worker_main(conn: Connection, parent: int) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    conn.send_bytes(READY)  # imports done: a query's deadline starts now, not at spawn
     decoder = msgspec.msgpack.Decoder(QueryRequest)
     encoder = msgspec.msgpack.Encoder()
     store: ox.Store | None = None
@@ -264,6 +268,11 @@ class _Worker:
         self.process.start()
         child.close()
         self.snapshot = ""
+        # Spawning imports the node's modules (~0.5 s, more on a loaded machine): wait for the
+        # process to say it is ready, so that time never counts against a query.
+        if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv_bytes() != READY:
+            self.stop()
+            raise RuntimeError("a SPARQL query process did not start")
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

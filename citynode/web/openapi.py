@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from citynode.opendata.openapi_paths import paths as opendata_paths
 from citynode.search.query import FACETS
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
@@ -208,6 +209,7 @@ def document(base_url: str) -> dict[str, Any]:
                 }
             },
             **_federation_paths(),
+            **opendata_paths(),
             "/api/records/{slug}": {
                 "put": {
                     "summary": "Publish a new version of a record",
