@@ -14,7 +14,14 @@ from pathlib import Path
 
 import uvloop
 
-from bench import federation_bench, node_bench, primitives, search_bench, search_http
+from bench import (
+    federation_bench,
+    node_bench,
+    opendata_bench,
+    primitives,
+    search_bench,
+    search_http,
+)
 
 
 def section(title: str) -> None:
@@ -72,9 +79,15 @@ def search(sizes: list[int], rounds: int) -> None:
         print(line)
 
 
+def opendata(records: int) -> None:
+    section(f"open data ({records:,} records of 300 cities; node as its own process)")
+    for line in opendata_bench.report(opendata_bench.run(records)):
+        print(line, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search"])
+    parser.add_argument("--only", choices=["node", "federation", "search", "opendata"])
     parser.add_argument("--records", type=int, default=10_000, help="records for the node bench")
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
@@ -85,6 +98,9 @@ def main() -> None:
         help="corpus sizes for the search bench (add 1000000: ~8 min, 8 GB)",
     )
     parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
+    parser.add_argument(
+        "--opendata-records", type=int, default=100_000, help="records for the open-data bench"
+    )
     args = parser.parse_args()
 
     section("machine (one core)")
@@ -98,6 +114,8 @@ def main() -> None:
         federation(verify, args.sync_records)
     if args.only in (None, "search"):
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
+    if args.only in (None, "opendata"):
+        opendata(args.opendata_records)
 
 
 if __name__ == "__main__":

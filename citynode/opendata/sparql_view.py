@@ -100,20 +100,22 @@ class SparqlView:
         await asyncio.to_thread(self._apply, entries, upto, origins)
 
     def _apply(self, entries: list[StoredRecord], upto: int, origins: dict[str, Origin]) -> None:
-        quads: list[ox.Quad] = []
+        # The batch is written as N-Quads text and loaded by Oxigraph in one transaction
+        # (`Store.load`), position included: no Python object per triple.
+        parts: list[str] = []
         replaced: list[ox.NamedNode] = []
         for entry in entries:
-            graph = ox.NamedNode(entry.id)
-            replaced.append(graph)
+            replaced.append(ox.NamedNode(entry.id))
             if entry.type != "Tombstone":
-                quads.extend(rdf.record_quads(entry.document()))
-        quads.extend(self._dataset_quads(upto, origins))
+                parts.append(rdf.record_nquads(entry.document()))
+        dataset = rdf.write(self._dataset_quads(upto, origins), ox.RdfFormat.N_QUADS)
+        parts.append(dataset.decode("utf-8"))
         with self._lock:
             for graph in replaced:
                 if self.store.contains_named_graph(graph):
                     self.store.remove_graph(graph)
             self.store.remove_graph(self.dataset)
-            self.store.extend(quads)  # one transaction: the batch and its position
+            self.store.load("".join(parts), format=ox.RdfFormat.N_QUADS)
             self._position = upto
 
     def _dataset_quads(self, upto: int, origins: dict[str, Origin]) -> list[ox.Quad]:
