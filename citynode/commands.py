@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -163,11 +164,15 @@ async def export(args: argparse.Namespace) -> int:
     try:
         async with Node.opened(args.home) as node, node.db.snapshot() as conn:
             origin = node.identity.did if args.origin == "self" else None
-            output.write(encoder.start())
-            async for chunk in store.stream_current(conn, origin):
-                output.write(await asyncio.to_thread(encoder.chunk, chunk))
-                count += len(chunk)
-            output.write(encoder.end())
+
+            async def counted() -> AsyncIterator[list[store.StoredRecord]]:
+                nonlocal count
+                async for batch in store.stream_current(conn, origin):
+                    count += len(batch)
+                    yield batch
+
+            async for piece in dumps.body(encoder, counted()):
+                output.write(piece)
     finally:
         if args.output:
             output.close()

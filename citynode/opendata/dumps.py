@@ -15,7 +15,9 @@ its origin (`publisher`, the origin node's DID, in JSON-LD and RDF; an `origin` 
 
 from __future__ import annotations
 
+import asyncio
 import zlib
+from collections.abc import AsyncIterator
 from typing import Final, Literal
 
 import msgspec
@@ -112,6 +114,22 @@ class Encoder:
 
     def _out(self, data: bytes) -> bytes:
         return self._gzip.compress(data) if self._gzip is not None else data
+
+
+async def body(
+    encoder: Encoder, batches: AsyncIterator[list[StoredRecord]]
+) -> AsyncIterator[bytes]:
+    """The dump's bytes, piece by piece: while a thread encodes one batch of records, the next
+    is read from SQLite (one encoding at a time: the encoder keeps state, gzip's among it)."""
+    yield encoder.start()
+    encoding: asyncio.Future[bytes] | None = None
+    async for batch in batches:
+        if encoding is not None:
+            yield await encoding
+        encoding = asyncio.ensure_future(asyncio.to_thread(encoder.chunk, batch))
+    if encoding is not None:
+        yield await encoding
+    yield encoder.end()
 
 
 def etag(

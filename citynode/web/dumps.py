@@ -7,7 +7,6 @@ the client to take it: memory stays flat whatever the store holds (bench/opendat
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -116,9 +115,7 @@ async def dump(request: web.Request) -> web.StreamResponse:
         if request.method == "HEAD":
             return response
         encoder = dumps.Encoder(file, origin, gzip)
-        await response.write(encoder.start())
-        async for chunk in store.stream_current(conn, origin_did, types):
-            await response.write(await asyncio.to_thread(encoder.chunk, chunk))
-        await response.write(encoder.end())
+        async for piece in dumps.body(encoder, store.stream_current(conn, origin_did, types)):
+            await response.write(piece)
     await response.write_eof()
     return response
