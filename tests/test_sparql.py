@@ -117,6 +117,24 @@ async def test_a_sparql_client_lists_the_practices_of_three_cities_per_sdg_targe
     assert set(counts) == {"Medellín", "Lisboa", "Montevideo"}
     assert all(int(n) > 0 for n in counts.values())
 
+    # The README's examples answer what they say they answer.
+    per_target, indicators = readme_queries()
+    _, body, _ = await get(endpoint, query=per_target)
+    rows = json.loads(body)["results"]["bindings"]
+    assert {r["city"]["value"] for r in rows} == {"Medellín", "Lisboa", "Montevideo"}
+    assert all(r["target"]["value"].startswith("http://metadata.un.org/sdg/") for r in rows)
+    _, body, _ = await get(endpoint, query=indicators)
+    rows = json.loads(body)["results"]["bindings"]
+    assert "Medellín" in {r["city"]["value"] for r in rows}
+    assert all(r["value"]["value"] and r["unit"]["value"] for r in rows)
+
+
+def readme_queries() -> list[str]:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [part.split("```", 1)[0] for part in readme.split("```sparql\n")[1:]]
+    assert len(blocks) == 2
+    return blocks
+
 
 async def test_every_result_format_and_query_form(tmp_path: Path) -> None:
     node = await sparql_node(tmp_path)
