@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -327,3 +328,54 @@ def _bound(url: str) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", int(url.rsplit(":", 1)[1])))
     return sock
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_query_processes_end_when_the_node_is_killed(tmp_path: Path) -> None:
+    """kill -9 of `serve` leaves no SPARQL process behind (they watch their parent)."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    home = tmp_path / "killed"
+    cli = [sys.executable, "-m", "citynode.cli"]
+    subprocess.run(
+        [*cli, "init", "--home", str(home), "--url", f"http://127.0.0.1:{port}", "--name",
+         "Medellín", "--country", "CO"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    server = subprocess.Popen(
+        [*cli, "serve", "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert server.stdout is not None and b"serving" in server.stdout.readline()
+        url = f"http://127.0.0.1:{port}/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D"
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            assert json.loads(resp.read())["boolean"] is False
+        workers = _children(server.pid)
+        assert workers, "a query process was started"
+        server.kill()
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+        assert server.stdout is not None
+        server.stdout.close()
