@@ -236,6 +236,20 @@ async def test_bad_queries_updates_and_service_are_refused(tmp_path: Path) -> No
         assert headers["Citynode-Result-Limit"] == "3"
         status, body, _ = await get(endpoint, query="SELECT * WHERE { ?s ?p ?o }", format="turtle")
         assert status == 406 and json.loads(body)["code"] == "not_acceptable"
+        for graph in ("http://a b", "not an iri"):
+            status, body, _ = await get(
+                endpoint, query="SELECT * { ?s ?p ?o }", **{"default-graph-uri": graph}
+            )
+            assert status == 400 and "graph" in json.loads(body)["message"]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                endpoint, data=b"\xff\xfe", headers={"Content-Type": "application/sparql-query"}
+            ) as resp,
+        ):
+            assert resp.status == 400
+        # The process that answered all of this is still the first one: nothing crashed it.
+        assert node.runner.app[SPARQL].pool.replaced == 0
     finally:
         await node.stop()
 

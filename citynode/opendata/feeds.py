@@ -115,7 +115,8 @@ def render(feed: Feed) -> bytes:
         if entry.summary:
             summary = _child(element, "summary", entry.summary)
             summary.set("type", "text")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def _child(parent: ET.Element, name: str, text: str | None = None) -> ET.Element:

@@ -14,6 +14,7 @@ from citynode.errors import ConfigError
 from citynode.node import Node
 from citynode.opendata.sparql_queries import QueryAnswer, QueryPool, QueryRequest
 from citynode.opendata.sparql_view import SparqlView
+from citynode.storage import log
 from citynode.storage.log import Following
 
 
@@ -33,6 +34,10 @@ class Sparql:
     @asynccontextmanager
     async def opened(cls, node: Node, *, follow: bool = True) -> AsyncIterator[Sparql]:
         view = await SparqlView.open(node.db, node.config.sparql_path, node.config.base_url)
+        if await view.position() > await log.head(node.db.reader):
+            # A store ahead of the log belongs to another database (a restored backup, a
+            # copied folder): rebuilt from this one.
+            await view.clear()
         following = Following(node.db, view)
         service = cls(node, view, following)
         try:

@@ -170,6 +170,10 @@ def _worker_main(conn: Connection, parent: int) -> None:
             )
         except MemoryError:
             answer = _too_large(request)
+        except Exception as exc:  # never leave the node without an answer, nor die of it
+            answer = QueryAnswer(
+                status=400, code=QueryFailed.code, message=f"the query cannot be run: {exc}"
+            )
         conn.send_bytes(encoder.encode(answer))
 
 
@@ -177,7 +181,8 @@ def _too_large(request: QueryRequest) -> QueryAnswer:
     return QueryAnswer(
         status=422,
         code="query_too_large",
-        message="the query needed more memory than the node gives one query; narrow it",
+        message="the query's process stopped before answering: it needed more memory than "
+        "the node gives one query, or the engine failed on it; narrow the query",
         detail={"memory_limit_bytes": MEMORY_LIMIT_BYTES},
     )
 
@@ -295,7 +300,9 @@ class QueryPool:
         self._starting = 0
         self._decoder = msgspec.msgpack.Decoder(QueryAnswer)
         self._encoder = msgspec.msgpack.Encoder()
+        #: Processes killed at their deadline, and processes replaced for any reason.
         self.stopped = 0
+        self.replaced = 0
 
     async def _grow(self) -> None:
         """Start a process when none is idle and the pool is not full (processes start on
@@ -350,6 +357,7 @@ class QueryPool:
         return self._decoder.decode(data)
 
     async def _replace(self, worker: _Worker) -> None:
+        self.replaced += 1
         self._workers.discard(worker)
         await asyncio.to_thread(worker.stop)
         fresh = await asyncio.to_thread(_Worker, self._context)

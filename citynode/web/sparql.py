@@ -84,8 +84,12 @@ async def _read(request: web.Request) -> tuple[str | None, list[str], list[str]]
         if query is None:
             raise BadRequest("the request has no query (a 'query' form field or body)")
     for iri in (*defaults, *named):
-        if not iri.startswith(("http://", "https://", "did:", "urn:")):
-            raise BadRequest(f"'{iri}' is not a graph IRI", parameter="default-graph-uri")
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            raise BadRequest(f"'{iri}' is not a graph IRI", parameter="default-graph-uri") from None
+        if ":" not in iri:
+            raise BadRequest(f"'{iri}' is not an absolute IRI", parameter="default-graph-uri")
     return query, defaults, named
 
 
