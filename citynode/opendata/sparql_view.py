@@ -19,6 +19,8 @@ the view has moved, in worker processes (`sparql_queries.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import itertools
 import shutil
 import threading
@@ -44,9 +46,17 @@ XSD_INTEGER: Final = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 RDF_TYPE: Final = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 POSITION: Final = ox.NamedNode(CN + "logPosition")
 VERSION: Final = ox.NamedNode(CN + "viewVersion")
+#: Quads written before the store's memtables are flushed to disk.
+FLUSH_QUADS: Final = 200_000
 #: A checkpoint younger than this is reused even if the view moved on since (bounds the cost
 #: of a burst of queries during a burst of writes).
 CHECKPOINT_MIN_AGE: Final = 0.2
+
+
+def _return_freed_memory() -> None:
+    """Give memory freed by the flush back to the system (glibc keeps it otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 class SparqlView:
@@ -66,6 +76,7 @@ class SparqlView:
         self._checkpoint_position = -1
         self._checkpoint_time = 0.0
         self._numbers = itertools.count()
+        self._unflushed = 0
 
     @classmethod
     async def open(cls, db: Database, root: Path, base_url: str) -> SparqlView:
@@ -110,13 +121,21 @@ class SparqlView:
                 parts.append(rdf.record_nquads(entry.document()))
         dataset = rdf.write(self._dataset_quads(upto, origins), ox.RdfFormat.N_QUADS)
         parts.append(dataset.decode("utf-8"))
+        text = "".join(parts)
         with self._lock:
             for graph in replaced:
                 if self.store.contains_named_graph(graph):
                     self.store.remove_graph(graph)
             self.store.remove_graph(self.dataset)
-            self.store.load("".join(parts), format=ox.RdfFormat.N_QUADS)
+            self.store.load(text, format=ox.RdfFormat.N_QUADS)
             self._position = upto
+            self._unflushed += text.count("\n")
+            if self._unflushed >= FLUSH_QUADS:
+                # RocksDB keeps writes in memtables until they fill: without this a rebuild of
+                # 100k records grew the node by ~2 GB (bench/opendata_bench.py).
+                self.store.flush()
+                self._unflushed = 0
+                _return_freed_memory()
 
     def _dataset_quads(self, upto: int, origins: dict[str, Origin]) -> list[ox.Quad]:
         g = dataset = self.dataset
