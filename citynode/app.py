@@ -61,8 +61,10 @@ def create_app(config: NodeConfig) -> web.Application:
     app[search.SEARCH_CACHE] = SearchCache()
     app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
-    app.cleanup_ctx.append(_federation_context)
+    # The SPARQL store opens before the federation worker starts, so the worker (which acts at
+    # once) starts last, as the app becomes ready.
     app.cleanup_ctx.append(_sparql_context)
+    app.cleanup_ctx.append(_federation_context)
     return app
 
 

@@ -39,11 +39,6 @@ CN = "https://w3id.org/citynode/vocab#"
 SECURITY_PROOF = URIRef("https://w3id.org/security#proof")
 #: Records serialized together: bounds memory while keeping the serializer's per-call cost small.
 CHUNK: Final = 200
-_OX_FORMATS: Final = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
 
 
 @cache
@@ -96,12 +91,6 @@ def processor_statements(document: dict[str, Any]) -> list[str]:
     """The same statements, read by a full JSON-LD processor (Oxigraph's)."""
     quads = ox.parse(_jsonld_text(document), format=ox.RdfFormat.JSON_LD)
     return [f"{q.subject} {q.predicate} {q.object}" for q in quads]
-
-
-def record_triples(document: dict[str, Any]) -> list[ox.Triple]:
-    """The record's triples as Oxigraph terms."""
-    text = "".join(f"{s} .\n" for s in record_statements(document))
-    return [q.triple for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)]
 
 
 def record_nquads(document: dict[str, Any]) -> str:
