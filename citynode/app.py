@@ -18,6 +18,7 @@ from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.opendata import links
 from citynode.opendata.catalog import CatalogCache
+from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
 from citynode.web import (
@@ -34,7 +35,7 @@ from citynode.web import (
     wellknown,
 )
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CATALOG_CACHE, CONFIG, FOLLOWINGS, NODE, SPARQL
+from citynode.web.keys import CATALOG_CACHE, CONFIG, DUMP_SLOTS, FOLLOWINGS, NODE, SPARQL
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -57,6 +58,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(catalog.routes)
     app.add_routes(feeds.routes)
     app[CATALOG_CACHE] = CatalogCache()
+    app[DUMP_SLOTS] = DumpSlots()
     app.add_routes(sparql.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.on_response_prepare.append(_open_data_links)

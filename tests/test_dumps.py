@@ -14,6 +14,7 @@ from rdflib import Graph
 
 from citynode.exports import header
 from citynode.imports.csv_records import read_practices, read_results
+from citynode.web.keys import DUMP_SLOTS
 from tests import independent_verifier
 from tests.drafts import practice, result
 from tests.federation_support import publish
@@ -114,3 +115,15 @@ async def test_the_replica_dump_gives_each_record_its_origin(
     rows = list(csv.DictReader(io.StringIO(table.decode("utf-8-sig"))))
     assert {row["origin"] for row in rows} == {n.did for n in nodes}
     assert len(CITIES) == 3
+
+
+async def test_a_flood_of_downloads_is_refused_not_piled_up(medellin: RunningNode) -> None:
+    slots = medellin.runner.app[DUMP_SLOTS]
+    slots.running = slots.limit  # as if that many dumps were streaming
+    try:
+        status, body, _ = await get(f"{medellin.url}/dumps/records.ttl")
+        assert status == 429 and json.loads(body)["code"] == "too_many_requests"
+    finally:
+        slots.running = 0
+    status, _, _ = await get(f"{medellin.url}/dumps/records.ttl")
+    assert status == 200 and slots.running == 0

@@ -72,6 +72,15 @@ FILES: Final = {
 BOM: Final = "\ufeff".encode()
 
 
+class DumpSlots:
+    """How many dumps stream at once: each holds a read transaction and a thread for its
+    SQLite connection, so a flood of downloads is refused (429) instead of piling up."""
+
+    def __init__(self, limit: int = 4) -> None:
+        self.limit = limit
+        self.running = 0
+
+
 class Encoder:
     """Turns chunks of stored records into the bytes of one dump file (optionally gzipped)."""
 

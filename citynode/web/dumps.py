@@ -12,10 +12,10 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from aiohttp import web
 
-from citynode.errors import BadRequest, NotFound
+from citynode.errors import BadRequest, NotFound, TooManyRequests
 from citynode.opendata import dumps
 from citynode.storage import records as store
-from citynode.web.keys import NODE
+from citynode.web.keys import DUMP_SLOTS, NODE
 from protocol.records import PRACTICE_TYPES, RECORD_TYPES
 
 routes = web.RouteTableDef()
@@ -92,6 +92,28 @@ async def dump(request: web.Request) -> web.StreamResponse:
     types = read_types(request)
     gzip = wants_gzip(request)
     origin_did = node.identity.did if origin == "self" else None
+    slots = request.app[DUMP_SLOTS]
+    if slots.running >= slots.limit:
+        raise TooManyRequests(
+            f"{slots.limit} dumps are streaming from this node now; retry in a minute",
+            retry_after_seconds=60,
+        )
+    slots.running += 1
+    try:
+        return await _stream(request, file, origin, types, gzip, origin_did)
+    finally:
+        slots.running -= 1
+
+
+async def _stream(
+    request: web.Request,
+    file: dumps.DumpFile,
+    origin: dumps.Origin,
+    types: tuple[str, ...],
+    gzip: bool,
+    origin_did: str | None,
+) -> web.StreamResponse:
+    node = request.app[NODE]
     async with node.db.snapshot() as conn:
         state = await store.dump_state(conn, origin_did, types)
         etag = dumps.etag(state, file, origin, gzip, types)
@@ -115,7 +137,8 @@ async def dump(request: web.Request) -> web.StreamResponse:
         if request.method == "HEAD":
             return response
         encoder = dumps.Encoder(file, origin, gzip)
-        async for piece in dumps.body(encoder, store.stream_current(conn, origin_did, types)):
+        batches = store.stream_current(conn, origin_did, types)
+        async for piece in dumps.body(encoder, batches):
             await response.write(piece)
     await response.write_eof()
     return response

@@ -7,6 +7,7 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.node import Node
 from citynode.opendata.catalog import CatalogCache
+from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
 from citynode.storage.log import Following
 
@@ -20,3 +21,5 @@ FOLLOWINGS = web.AppKey("followings", list[Following])
 SPARQL = web.AppKey("sparql", Sparql)
 #: The serialized DCAT catalog, until the store changes (web/catalog.py).
 CATALOG_CACHE = web.AppKey("catalog_cache", CatalogCache)
+#: Dumps streaming now (web/dumps.py).
+DUMP_SLOTS = web.AppKey("dump_slots", DumpSlots)
