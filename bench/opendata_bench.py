@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import signal
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -173,15 +175,19 @@ def _get(url: str, accept: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def query_ms(base: str, query: str, rounds: int) -> tuple[float, int]:
+def query_ms(base: str, query: str, rounds: int) -> tuple[float, int | str]:
+    """Median ms of `rounds` runs and the rows answered (or the error the node gave)."""
     url = f"{base}/sparql?" + urllib.parse.urlencode({"query": query})
-    _get(url, "application/sparql-results+json")  # warm: process started, checkpoint opened
     times = []
     body = b""
-    for _ in range(rounds):
-        started = time.perf_counter()
-        _, body = _get(url, "application/sparql-results+json")
-        times.append((time.perf_counter() - started) * 1000)
+    try:
+        _get(url, "application/sparql-results+json")  # warm: process started, checkpoint open
+        for _ in range(rounds):
+            started = time.perf_counter()
+            _, body = _get(url, "application/sparql-results+json")
+            times.append((time.perf_counter() - started) * 1000)
+    except urllib.error.HTTPError as exc:
+        return float("nan"), f"{exc.code} {msgspec.json.decode(exc.read())['code']}"
     rows = msgspec.json.decode(body)["results"]["bindings"]
     return statistics.median(times), len(rows)
 
@@ -223,6 +229,8 @@ def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def run(size: int, rounds: int = 5) -> dict[str, Any]:
+    # A SIGTERM (timeout, a user) still runs the cleanup below: the node it started stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "node"
         compared = engines(min(size, 5_000))
@@ -270,7 +278,8 @@ def report(figures: dict[str, Any]) -> list[str]:
     for name, (ms, rows) in figures["latencies"].items():
         typical = name in TYPICAL
         target = "   (issue: <= 500 ms)" if typical else "   (heavier, for the record)"
-        lines.append(f"  {name:<42}{ms:>8.0f} ms  {rows:>6,} rows{target}")
+        shown = f"{rows:>6,} rows" if isinstance(rows, int) else f"refused: {rows}"
+        lines.append(f"  {name:<42}{ms:>8.0f} ms  {shown}{target}")
     lines.append(
         f"node RSS (serve + query processes): idle {figures['rss_idle'] / 2**20:,.0f} MiB, "
         f"answering {figures['rss_queries'] / 2**20:,.0f} MiB   (issue: <= 1024 MiB)"
