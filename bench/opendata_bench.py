@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import signal
 import urllib.error
 import urllib.parse
 import urllib.request
