@@ -112,9 +112,17 @@ def _lang_span(text: Any, lang: str, tag: str = "p") -> str:
     return f"<{tag}{lang_attr}>{escape(value)}</{tag}>"
 
 
+def _label(iri: str, lang: str) -> str:
+    """The concept's label; its IRI when the bundled taxonomies lack it (a peer's newer theme)."""
+    try:
+        return vocab.label(iri, lang)
+    except vocab.UnknownConcept:
+        return iri
+
+
 def _concepts(iris: list[str], lang: str) -> str:
     items = "".join(
-        f'<li><a href="{escape(iri)}">{escape(vocab.label(iri, lang))}</a></li>' for iri in iris
+        f'<li><a href="{escape(iri)}">{escape(_label(iri, lang))}</a></li>' for iri in iris
     )
     return f"<ul>{items}</ul>"
 
@@ -189,9 +197,7 @@ def record_page(document: dict[str, Any], origin: Origin | None, request: web.Re
         f"{words['signed']} <code>{escape(str(proof.get('verificationMethod', '')))}</code></dd>"
     )
     if document.get("status"):
-        facts += (
-            f"<dt>{words['status']}</dt><dd>{escape(vocab.label(document['status'], lang))}</dd>"
-        )
+        facts += f"<dt>{words['status']}</dt><dd>{escape(_label(document['status'], lang))}</dd>"
     facts += "</dl>"
     record_id = escape(document["id"])
     formats = (
