@@ -168,6 +168,8 @@ class Routes:
         implied = set(errors)
         if query is not None or path is not None or body is not None:
             implied.add(400)
+        if path is not None:  # a path its pattern does not match is not routed at all
+            implied.add(404)
         if auth != "public":
             implied.add(401)
         if auth == "signed":

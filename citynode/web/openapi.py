@@ -75,6 +75,9 @@ def _parameters(kind: type[msgspec.Struct], where: str, components: dict[str, An
             param["description"] = prop["description"]
         if prop.get("type") == "array":
             param["style"], param["explode"] = "form", True
+        if where == "query" and not param["required"]:
+            # `?limit=` counts as absent (citynode/web/params.py): HTML forms send empty fields.
+            param["allowEmptyValue"] = True
         out.append(param)
     return out
 

@@ -50,7 +50,7 @@ def _bare(kind: msgspec.inspect.Type) -> msgspec.inspect.Type:
 
 def _convert(raw: dict[str, Any], kind: type[S], where: str) -> S:
     try:
-        return msgspec.convert(raw, kind, strict=False)
+        value = msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as exc:
         text = str(exc)
         found = _AT.search(text)
@@ -61,6 +61,14 @@ def _convert(raw: dict[str, Any], kind: type[S], where: str) -> S:
             parameter=name or None,
             given=_shown(raw.get(name)) if name else None,
         ) from None
+    for name in raw:
+        # Lax conversion reads the text "null" as None for an optional field; a parameter that is
+        # present has a value (absent is how a query string says "none").
+        if getattr(value, name, "") is None:
+            raise BadRequest(
+                f"{where} parameter '{name}' is not valid: {_shown(raw[name])!r}", parameter=name
+            )
+    return value
 
 
 def _shown(value: Any) -> Any:
