@@ -17,7 +17,7 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.web import assets, editor, federation, openapi, peers, records, search, wellknown
 from citynode.web.browser import browser_headers
 from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
@@ -34,6 +34,7 @@ ROUTES: tuple[Routes, ...] = (
     federation.routes,
     peers.routes,
     search.routes,
+    assets.routes,
 )
 
 

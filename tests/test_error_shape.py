@@ -45,6 +45,7 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
         ("DELETE", "/api/records/x", {}, 401),
     ],
 }
+CASES["/static/{name}"] = [("GET", "/static/missing.css", {}, 404)]
 UNROUTED = [("GET", "/no/such/page", {}, 404), ("GET", "/records/UPPER", {}, 404)]
 
 

@@ -221,3 +221,22 @@ async def test_http_parser_errors_have_the_error_shape(
     # The node goes on serving everyone else.
     ok, _, _ = await request_json("GET", f"{medellin.url}/records")
     assert ok == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/records?modified_since=\xed\xa0\x80",
+        b"/records?origin=\xff&type=\xc3",
+        b"/records/\xff",
+        b"/api/search?q=\xff&city=\xed\xa0\x80&limit=\xc3",
+        b"/records/a?format=\xff",
+    ],
+)
+async def test_raw_bytes_in_the_url_are_never_a_5xx(medellin: RunningNode, target: bytes) -> None:
+    got, _, body = await raw_request(
+        medellin.url, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    )
+    assert got < 500, (got, body)
+    if got >= 400:
+        assert_error(got, body, got)

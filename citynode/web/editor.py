@@ -51,9 +51,9 @@ class WithdrawBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: dict[str, str] | None = None
 
 
-async def require_editor(request: web.Request) -> str:
-    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
-    header = request.headers.get("Authorization", "")
+def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1); 401 if the
+    header is missing, of another scheme, or carries something that cannot be a token."""
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -63,6 +63,12 @@ async def require_editor(request: web.Request) -> str:
         )
     if not _B64TOKEN.match(token):
         raise Unauthorized("the token is not valid: a bearer token is letters, digits and -._~+/")
+    return token
+
+
+async def require_editor(request: web.Request) -> str:
+    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
+    token = bearer_token(request.headers.get("Authorization", ""))
     label = await token_label(request.app[NODE].db.reader, token)
     if label is None:
         raise Unauthorized("the token is not valid or was revoked")

@@ -51,6 +51,10 @@ def _bare(kind: msgspec.inspect.Type) -> msgspec.inspect.Type:
 def _convert(raw: dict[str, Any], kind: type[S], where: str) -> S:
     try:
         value = msgspec.convert(raw, kind, strict=False)
+    except UnicodeEncodeError:
+        # Lone surrogates: bytes that were not UTF-8, kept by the URL decoder; a pattern
+        # check cannot run on them.
+        raise BadRequest(f"a {where} parameter is not valid text (not UTF-8)") from None
     except msgspec.ValidationError as exc:
         text = str(exc)
         found = _AT.search(text)
