@@ -7,7 +7,7 @@ string. Each becomes a 400 in the error shape here, so a handler never sees them
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import msgspec
 from aiohttp import web
@@ -17,11 +17,18 @@ from citynode.errors import BadRequest
 T = TypeVar("T")
 
 
-def decode_json(raw: bytes, kind: type[T] | Any = Any, expected: str = "") -> T:
-    """`raw` as `kind`; `BadRequest` names what is wrong (and `expected`, the shape wanted)."""
+@overload
+def decode_json(raw: bytes, kind: type[T], expected: str = "") -> T: ...
+@overload
+def decode_json(raw: bytes) -> Any: ...
+
+
+def decode_json(raw: bytes, kind: Any = Any, expected: str = "") -> Any:
+    """`raw` as `kind` (any JSON without one); `BadRequest` names what is wrong (and
+    `expected`, the shape wanted)."""
     hint = f"; expected {expected}" if expected else ""
     try:
-        return msgspec.json.decode(raw, type=kind)  # type: ignore[no-any-return]
+        return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"the body does not have the expected shape: {exc}{hint}") from None
     except msgspec.DecodeError as exc:
@@ -44,6 +51,6 @@ def decode_text(raw: bytes, what: str) -> str:
         ) from None
 
 
-async def read_json(request: web.Request, kind: type[T] | Any = Any, expected: str = "") -> T:
+async def read_json(request: web.Request, kind: type[T], expected: str = "") -> T:
     """The request's body as `kind`; an empty body is read as `{}`."""
     return decode_json(await request.read() or b"{}", kind, expected)

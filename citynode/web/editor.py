@@ -148,7 +148,7 @@ async def withdraw_record(request: web.Request) -> web.Response:
     node = request.app[NODE]
     slug = read_path(request, SlugPath).slug
     body = await request.read()
-    reason = None
+    reason: dict[str, str] | None = None
     if body:
         reason = decode_json(
             body, WithdrawBody, expected='{"reason": {"es": "...", "en": "..."}}'

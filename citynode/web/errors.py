@@ -85,11 +85,15 @@ class ShapedRequestHandler(web.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        # The parent logs, checks that nothing was sent yet, and marks the connection to close.
-        super().handle_error(request, status, exc, message)
         if status >= 500:
+            # What aiohttp does (log with the traceback, refuse if the answer began) plus our shape.
+            super().handle_error(request, status, exc, message)
             code, text = "internal_error", "the node failed to answer; see its log"
         else:
+            # A client's malformed request is not the node's error: one line, no traceback.
+            log.info("refused a request that is not valid HTTP from %s: %s", request.remote, exc)
+            if request.writer.output_size > 0:
+                raise ConnectionError("an answer was already sent on this connection")
             code = _HTTP_CODES.get(status, "bad_request")
             reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
             text = f"the request could not be read as HTTP ({reason}): {_parser_words(exc)}"

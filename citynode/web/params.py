@@ -22,6 +22,15 @@ from citynode.errors import BadRequest
 
 S = TypeVar("S", bound=msgspec.Struct)
 _AT = re.compile(r" - at `\$\.?(?P<name>[^`\[]*)[^`]*`$")
+#: msgspec's words for a failed check -> words for a person reading the error.
+_WORDS = (
+    (re.compile(r"^Expected `int`(, got `\w+`)?$"), "must be a whole number"),
+    (re.compile(r"^Expected `int` >= (?P<n>-?\d+)$"), "must be at least {n}"),
+    (re.compile(r"^Expected `int` <= (?P<n>-?\d+)$"), "must be at most {n}"),
+    (re.compile(r"^Expected `str` matching regex .*$"), "does not have the expected form"),
+    (re.compile(r"^Expected `str` of length <= (?P<n>\d+)$"), "must be at most {n} characters"),
+    (re.compile(r"^Invalid enum value (?P<v>.*)$"), "cannot be {v}"),
+)
 
 
 _MANY = (msgspec.inspect.ListType, msgspec.inspect.VarTupleType, msgspec.inspect.SetType)
@@ -59,9 +68,9 @@ def _convert(raw: dict[str, Any], kind: type[S], where: str) -> S:
         text = str(exc)
         found = _AT.search(text)
         name = found.group("name") if found else ""
-        reason = text[: found.start()] if found else text
+        reason = _words(text[: found.start()] if found else text, kind, name)
         raise BadRequest(
-            f"{where} parameter '{name}' is not valid: {reason}" if name else f"{where}: {reason}",
+            f"{where} parameter '{name}' {reason}" if name else f"{where}: {reason}",
             parameter=name or None,
             given=_shown(raw.get(name)) if name else None,
         ) from None
@@ -73,6 +82,45 @@ def _convert(raw: dict[str, Any], kind: type[S], where: str) -> S:
                 f"{where} parameter '{name}' is not valid: {_shown(raw[name])!r}", parameter=name
             )
     return value
+
+
+def _words(reason: str, kind: type[msgspec.Struct], name: str) -> str:
+    for pattern, words in _WORDS:
+        found = pattern.match(reason)
+        if found:
+            text = words.format(**found.groupdict())
+            described = _description(kind, name)
+            if text == "does not have the expected form" and described:
+                text = f"must be {described}"
+            if text.startswith("cannot be") and name:
+                text += f" (one of {', '.join(_choices(kind, name))})"
+            return text
+    return f"is not valid: {reason}"
+
+
+def _description(kind: type[msgspec.Struct], name: str) -> str:
+    info = msgspec.inspect.type_info(kind)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        if field.encode_name == name:
+            options = field.type.types if isinstance(field.type, msgspec.inspect.UnionType) else ()
+            for kind_info in (field.type, *options):
+                if isinstance(kind_info, msgspec.inspect.Metadata) and kind_info.extra_json_schema:
+                    return str(kind_info.extra_json_schema.get("description", ""))
+    return ""
+
+
+def _choices(kind: type[msgspec.Struct], name: str) -> list[str]:
+    info = msgspec.inspect.type_info(kind)
+    assert isinstance(info, msgspec.inspect.StructType)
+    for field in info.fields:
+        if field.encode_name == name:
+            found = _bare(field.type)
+            if isinstance(found, msgspec.inspect.ListType):
+                found = _bare(found.item_type)
+            if isinstance(found, msgspec.inspect.LiteralType):
+                return [str(v) for v in found.values]
+    return []
 
 
 def _shown(value: Any) -> Any:

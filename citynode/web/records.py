@@ -55,7 +55,14 @@ class RecordsQuery(msgspec.Struct, kw_only=True):
         list[str], Meta(description="planned, ongoing, completed, suspended or discontinued")
     ] = []
     modified_since: (
-        Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")] | None
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$",
+                description="a date (2024-05-01) or a UTC time (2024-05-01T10:00:00Z)",
+            ),
+        ]
+        | None
     ) = None
     origin: Annotated[str, Meta(description="self (default), all, or an origin's DID")] = "self"
     limit: Annotated[int, Meta(ge=1, le=5000)] = 50
@@ -202,7 +209,8 @@ async def list_records(request: web.Request) -> web.Response:
 
 async def _record_or_404(request: web.Request, version: int | None = None) -> store.StoredRecord:
     node = request.app[NODE]
-    slug = read_path(request, SlugPath if version is None else VersionPath).slug
+    path = read_path(request, SlugPath) if version is None else read_path(request, VersionPath)
+    slug = path.slug
     record_id = records_base(node.config.base_url) + slug
     row = (
         await store.get_version(node.db.reader, record_id, version)
