@@ -17,6 +17,7 @@ from citynode.config import build_config
 from citynode.web.contract import openapi_path
 from citynode.web.keys import OPERATIONS
 from citynode.web.openapi import document
+from tests.support import RunningNode, request_json
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,3 +65,8 @@ def test_the_document_names_every_route_the_router_serves() -> None:
                 or "201" in operation["responses"]
                 or ("202" in operation["responses"])
             ), (method, path)
+
+
+async def test_head_is_answered_where_get_is(medellin: RunningNode) -> None:
+    status, _, headers = await request_json("HEAD", f"{medellin.url}/records")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")

@@ -221,4 +221,7 @@ class Routes:
 
     def add_to(self, router: web.UrlDispatcher) -> None:
         for operation in self.operations:
-            router.add_route(operation.method, operation.route, operation.handler)
+            if operation.method == "GET":  # and HEAD, as aiohttp's add_get does
+                router.add_get(operation.route, operation.handler)
+            else:
+                router.add_route(operation.method, operation.route, operation.handler)
