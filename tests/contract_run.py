@@ -55,7 +55,14 @@ async def _prepare(home: Path, port: int) -> str:
     config = build_config(
         node={"base_url": f"http://127.0.0.1:{port}", "name": "Medellín", "country": "CO"},
         server={"host": "127.0.0.1", "port": port},
-        federation={"allow_private_peers": True, "request_timeout_seconds": 0.5},
+        federation={
+            "allow_private_peers": True,
+            "request_timeout_seconds": 0.5,
+            # The signed run sends hundreds of requests from one signer within seconds.
+            "inbound_rate_per_second": 100_000.0,
+            "inbound_burst": 100_000,
+            "live_search": True,
+        },
     )
     await create_home(config, home)
     token_id, token = new_token()
@@ -116,17 +123,35 @@ def main() -> int:
         [sys.executable, "-m", "citynode.cli", "serve", "--home", str(work / "node")],
         stdout=subprocess.DEVNULL,
     )
+    signer_port = _free_port()
+    signer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.contract_signer",
+            f"http://127.0.0.1:{port}",
+            str(signer_port),
+        ],
+        cwd=REPO,
+    )
     failed = 0
     try:
         _wait_for(port, server)
+        _wait_for(signer_port, signer)
         token_header = [f"Authorization: Bearer {token}"]
         for label, headers in (("without a token", []), ("with a token", token_header)):
             for selection, checks in RUNS:
                 print(f"== schemathesis {' '.join(selection)}, {label}", flush=True)
                 failed |= _schemathesis(port, work, [*selection, "--checks", checks], headers)
+        # The /fed/ routes once more, each request signed by a peer (tests/contract_signer.py),
+        # so the generated messages reach the decoders behind the signature check.
+        print("== schemathesis --include-path-regex ^/fed/, signed", flush=True)
+        signed = ["--url", f"http://127.0.0.1:{signer_port}", "--include-path-regex", "^/fed/"]
+        failed |= _schemathesis(port, work, [*signed, "--checks", CHECKS], [])
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (signer, server):
+            process.terminate()
+            process.wait(timeout=30)
     return 1 if failed else 0
 
 
