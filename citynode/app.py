@@ -22,6 +22,7 @@ from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
 from citynode.web import (
+    assets,
     catalog,
     dumps,
     editor,
@@ -34,33 +35,55 @@ from citynode.web import (
     sparql,
     wellknown,
 )
+from citynode.web.browser import browser_headers
+from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CATALOG_CACHE, CONFIG, DUMP_SLOTS, FOLLOWINGS, NODE, SPARQL
+from citynode.web.keys import (
+    CATALOG_CACHE,
+    CONFIG,
+    DUMP_SLOTS,
+    FEDERATION,
+    FOLLOWINGS,
+    NODE,
+    OPERATIONS,
+    SEARCH_CACHE,
+    SPARQL,
+)
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
+#: Every web module's routes; each operation declares its contract (citynode/web/contract.py).
+ROUTES: tuple[Routes, ...] = (
+    wellknown.routes,
+    records.routes,
+    editor.routes,
+    openapi.routes,
+    federation.routes,
+    peers.routes,
+    search.routes,
+    assets.routes,
+    catalog.routes,
+    dumps.routes,
+    sparql.routes,
+    feeds.routes,
+)
 
 
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+        middlewares=[error_middleware],
+        client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
-    app.add_routes(wellknown.routes)
-    app.add_routes(records.routes)
-    app.add_routes(editor.routes)
-    app.add_routes(openapi.routes)
-    app.add_routes(federation.routes)
-    app.add_routes(peers.routes)
-    app.add_routes(search.routes)
-    app.add_routes(dumps.routes)
-    app.add_routes(catalog.routes)
-    app.add_routes(feeds.routes)
+    app[OPERATIONS] = []
+    for group in ROUTES:
+        group.add_to(app.router)
+        app[OPERATIONS].extend(group.operations)
+    app[SEARCH_CACHE] = SearchCache()
     app[CATALOG_CACHE] = CatalogCache()
     app[DUMP_SLOTS] = DumpSlots()
-    app.add_routes(sparql.routes)
-    app[search.SEARCH_CACHE] = SearchCache()
+    app.on_response_prepare.append(browser_headers)
     app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
     # The SPARQL store opens before the federation worker starts, so the worker (which acts at
@@ -103,7 +126,7 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
-    app[federation.FEDERATION] = service
+    app[FEDERATION] = service
     try:
         yield
     finally:

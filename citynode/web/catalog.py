@@ -8,9 +8,12 @@ harvester polling it costs nothing while nothing changes.
 from __future__ import annotations
 
 import time
+from typing import Annotated, Any
 
+import msgspec
 import pyoxigraph as ox
 from aiohttp import web
+from msgspec import Meta
 
 from citynode import rdf
 from citynode.opendata import catalog
@@ -18,19 +21,39 @@ from citynode.opendata.sparql_results import JSONLD, TURTLE
 from citynode.storage import summaries
 from citynode.storage.origins import all_origins
 from citynode.storage.records import now_utc
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import CATALOG_CACHE, NODE
 from citynode.web.negotiation import choose
+from citynode.web.params import read_query
 
-routes = web.RouteTableDef()
+routes = Routes("open data")
 
 CACHE_SECONDS = 30.0
 OFFERED = (JSONLD, TURTLE, "application/json")
 
 
-@routes.get("/catalog")
+class CatalogQuery(msgspec.Struct, kw_only=True):
+    format: Annotated[str, Meta(description="jsonld or turtle, instead of an Accept header")] = ""
+
+
+@routes.get(
+    "/catalog",
+    summary="The node's DCAT-AP 3 catalog: a dataset per record type and one for the replica, a "
+    "distribution per dump, the SPARQL endpoint as a data service",
+    query=CatalogQuery,
+    headers=[("Accept", "application/ld+json (the default) or text/turtle")],
+    responses={
+        200: Reply(
+            "the catalog",
+            {JSONLD: list[dict[str, Any]], TURTLE: str, "application/json": list[dict[str, Any]]},
+        )
+    },
+    errors=(406,),
+)
 async def get_catalog(request: web.Request) -> web.Response:
     node = request.app[NODE]
-    media = choose(request.headers.get("Accept"), OFFERED, request.query.get("format"))
+    wanted = read_query(request, CatalogQuery).format
+    media = choose(request.headers.get("Accept"), OFFERED, wanted or None)
     cache = request.app[CATALOG_CACHE]
     fresh = cache.generation == node.db.generation and time.monotonic() - cache.made < CACHE_SECONDS
     if not fresh:

@@ -9,43 +9,52 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated, Literal
 
+import msgspec
 from aiohttp import web
+from msgspec import Meta
 
-from citynode.errors import BadRequest, NotFound, TooManyRequests
+from citynode.errors import NotFound, TooManyRequests
 from citynode.opendata import dumps
 from citynode.storage import records as store
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import DUMP_SLOTS, NODE
-from protocol.records import PRACTICE_TYPES, RECORD_TYPES
+from citynode.web.params import read_path, read_query
+from protocol.records import PRACTICE_TYPES
 
-routes = web.RouteTableDef()
+routes = Routes("open data")
 
-
-def read_origin(request: web.Request) -> dumps.Origin:
-    """`origin=self` (the default: this node's records) or `origin=all` (the whole replica)."""
-    origin = request.query.get("origin", "self")
-    if origin not in ("self", "all"):
-        raise BadRequest(
-            f"origin must be self (this node's records) or all (every city's), not '{origin}'",
-            parameter="origin",
-        )
-    return origin  # type: ignore[return-value]
+DumpType = Literal["Practice", "Project", "Policy", "Programme", "Result"]
 
 
-def read_types(request: web.Request) -> tuple[str, ...]:
+class DumpPath(msgspec.Struct, kw_only=True):
+    name: Annotated[
+        str,
+        Meta(
+            pattern=r"^[a-z]+\.[a-z]+$",
+            description="records.jsonld, records.ttl, records.nq, records.csv or results.csv",
+        ),
+    ]
+
+
+class DumpQuery(msgspec.Struct, kw_only=True):
+    origin: Annotated[
+        dumps.Origin,
+        Meta(description="self: this node's records (the default); all: the whole replica"),
+    ] = "self"
+    type: Annotated[
+        list[DumpType],
+        Meta(description="one kind of record (repeat for several); Practice: all three"),
+    ] = []
+
+
+def read_types(values: list[str]) -> tuple[str, ...]:
     """`type=Project` (repeatable; `Practice` means the three practice types): one dataset of
     the catalog per record type."""
     types: list[str] = []
-    for value in request.query.getall("type", []):
-        if value == "Practice":
-            types.extend(PRACTICE_TYPES)
-        elif value in RECORD_TYPES and value != "Tombstone":
-            types.append(value)
-        else:
-            raise BadRequest(
-                f"type '{value}' is not one of Practice, {', '.join(PRACTICE_TYPES)}, Result",
-                parameter="type",
-            )
+    for value in values:
+        types.extend(PRACTICE_TYPES if value == "Practice" else (value,))
     return tuple(sorted(set(types)))
 
 
@@ -78,18 +87,36 @@ def not_modified(request: web.Request, etag: str, last_modified: datetime) -> bo
     return False
 
 
-@routes.get(r"/dumps/{name:[a-z]+\.[a-z]+}")
+@routes.get(
+    r"/dumps/{name:[a-z]+\.[a-z]+}",
+    summary="A whole-store dump, streamed: records.jsonld (the signed records), records.ttl, "
+    "records.nq (a named graph per record), records.csv and results.csv (the CSV import "
+    "templates); gzip with Accept-Encoding",
+    path=DumpPath,
+    query=DumpQuery,
+    headers=[
+        ("Accept-Encoding", "gzip for a compressed body"),
+        ("If-None-Match", "an ETag of this dump: 304 while it holds"),
+        ("If-Modified-Since", "304 when no record arrived since"),
+    ],
+    responses={
+        200: Reply("the dump", {f.media_type: str for f in dumps.FILES.values()}),
+        304: Reply("not modified since the ETag or date given"),
+    },
+    errors=(404, 429),
+)
 async def dump(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
-    file = dumps.FILES.get(request.match_info["name"])
+    name = read_path(request, DumpPath).name
+    file = dumps.FILES.get(name)
     if file is None:
         raise NotFound(
-            f"there is no dump {request.match_info['name']}; the dumps are "
-            + ", ".join(dumps.FILES),
+            f"there is no dump {name}; the dumps are " + ", ".join(dumps.FILES),
             dumps=list(dumps.FILES),
         )
-    origin = read_origin(request)
-    types = read_types(request)
+    params = read_query(request, DumpQuery)
+    origin = params.origin
+    types = read_types(list(params.type))
     gzip = wants_gzip(request)
     origin_did = node.identity.did if origin == "self" else None
     slots = request.app[DUMP_SLOTS]

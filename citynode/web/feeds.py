@@ -7,31 +7,47 @@ city's), `/search.atom?q=...&theme=...` (any search, newest first: the search AP
 from __future__ import annotations
 
 import hashlib
+from typing import Annotated
 
+import msgspec
 from aiohttp import web
+from msgspec import Meta
 
 from citynode.opendata import feeds
 from citynode.search.query import search
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import NODE
-from citynode.web.search import read_query
+from citynode.web.params import read_query
+from citynode.web.search import SearchParams, read_search
 from protocol.records import PRACTICE_TYPES
 
-routes = web.RouteTableDef()
+routes = Routes("open data")
+ATOM = Reply("an Atom feed (RFC 4287)", {feeds.MEDIA_TYPE: str})
+NOT_MODIFIED = Reply("the feed has not changed since the ETag given")
+IF_NONE_MATCH = ("If-None-Match", "the ETag of the feed last read: 304 while it holds")
 
 
-def _lang(request: web.Request) -> str:
-    lang = request.query.get("lang", "")
+class FeedQuery(msgspec.Struct, kw_only=True):
+    lang: Annotated[str, Meta(description="es, en or pt; else the node's first language")] = ""
+
+
+def _lang(request: web.Request, asked: str | None = None) -> str:
+    lang = read_query(request, FeedQuery).lang if asked is None else asked
     return lang if lang in ("es", "en", "pt") else request.app[NODE].config.node.languages[0]
 
 
 async def _feed(
-    request: web.Request, title: str, rows: list[store.StoredRecord], alternate: str
+    request: web.Request,
+    title: str,
+    rows: list[store.StoredRecord],
+    alternate: str,
+    lang: str | None = None,
 ) -> web.Response:
     node = request.app[NODE]
     cities = await all_origins(node.db.reader)
-    lang = _lang(request)
+    lang = _lang(request, lang)
     entries = [
         feeds.record_entry(
             row.document(), cities[row.origin].city if row.origin in cities else "", lang
@@ -70,7 +86,13 @@ async def _newest(
     return await store.list_current(node.db.reader, where)
 
 
-@routes.get("/feeds/practices.atom")
+@routes.get(
+    "/feeds/practices.atom",
+    summary="Atom feed of this node's practices, newest change first",
+    query=FeedQuery,
+    headers=[IF_NONE_MATCH],
+    responses={200: ATOM, 304: NOT_MODIFIED},
+)
 async def own_practices(request: web.Request) -> web.Response:
     node = request.app[NODE]
     rows = await _newest(request, (node.identity.did,))
@@ -78,7 +100,13 @@ async def own_practices(request: web.Request) -> web.Response:
     return await _feed(request, f"{node.config.node.name}: practices", rows, f"{base}/records")
 
 
-@routes.get("/feeds/replica.atom")
+@routes.get(
+    "/feeds/replica.atom",
+    summary="Atom feed of every city's practices this node holds, newest first",
+    query=FeedQuery,
+    headers=[IF_NONE_MATCH],
+    responses={200: ATOM, 304: NOT_MODIFIED},
+)
 async def replica(request: web.Request) -> web.Response:
     node = request.app[NODE]
     rows = await _newest(request, None)
@@ -87,17 +115,21 @@ async def replica(request: web.Request) -> web.Response:
     return await _feed(request, title, rows, f"{base}/records?origin=all")
 
 
-@routes.get("/search.atom")
+@routes.get(
+    "/search.atom",
+    summary="Any search as an Atom feed, newest first: the /api/search parameters (scope is "
+    "always local)",
+    query=SearchParams,
+    headers=[IF_NONE_MATCH],
+    responses={200: ATOM, 304: NOT_MODIFIED},
+)
 async def search_feed(request: web.Request) -> web.Response:
     """A search as a feed: the same parameters as `/api/search`, sorted by date."""
     node = request.app[NODE]
-    query = read_query(request)
+    _, query = read_search(request)
     query.sort = "date"
-    query.limit = (
-        min(query.limit, node.config.opendata.feed_entries)
-        if "limit" in request.query
-        else node.config.opendata.feed_entries
-    )
+    most = node.config.opendata.feed_entries
+    query.limit = min(query.limit, most) if "limit" in request.query else min(most, 100)
     found = await search(node.db.reader, query)
     rows = [
         row
@@ -107,4 +139,5 @@ async def search_feed(request: web.Request) -> web.Response:
     ]
     words = f" '{query.text}'" if query.text else ""
     alternate = str(request.url.with_path("/api/search"))
-    return await _feed(request, f"Search{words} on {node.config.node.name}'s node", rows, alternate)
+    title = f"Search{words} on {node.config.node.name}'s node"
+    return await _feed(request, title, rows, alternate, lang=query.lang)

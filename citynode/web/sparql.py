@@ -16,17 +16,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import msgspec
 import pyoxigraph as ox
 from aiohttp import web
+from msgspec import Meta
 
 from citynode.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from citynode.opendata import sparql_results as results
 from citynode.opendata.sparql_queries import UpdateRefused, refuse_service
-from citynode.web.errors import error_response
+from citynode.web.contract import Body, Reply, Routes
 from citynode.web.keys import NODE, SPARQL
 from citynode.web.negotiation import choose
+from citynode.web.params import read_query
+from citynode.web.responses import error_response
 
-routes = web.RouteTableDef()
+routes = Routes("open data")
 
 MAX_QUERY_CHARS = 64 * 1024
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -54,9 +60,10 @@ async def _read(request: web.Request) -> tuple[str | None, list[str], list[str]]
     """The query and the dataset of a request (SPARQL 1.1 Protocol 2.1)."""
     if "update" in request.query:
         raise _refuse_update()
-    query = request.query.get("query")
-    defaults = request.query.getall("default-graph-uri", [])
-    named = request.query.getall("named-graph-uri", [])
+    params = read_query(request, SparqlParams)
+    query: str | None = params.query or None
+    defaults = list(params.default_graph_uri)
+    named = list(params.named_graph_uri)
     if request.method == "POST":
         media = request.content_type
         if media == "application/sparql-update":
@@ -93,10 +100,63 @@ async def _read(request: web.Request) -> tuple[str | None, list[str], list[str]]
     return query, defaults, named
 
 
-@routes.route("*", "/sparql")
+class SparqlParams(msgspec.Struct, kw_only=True):
+    query: Annotated[str, Meta(description="a SPARQL 1.1 query; none: the service description")] = (
+        ""
+    )
+    default_graph_uri: list[str] = msgspec.field(default_factory=list, name="default-graph-uri")
+    named_graph_uri: list[str] = msgspec.field(default_factory=list, name="named-graph-uri")
+    format: Annotated[str, Meta(description="json, xml, csv, tsv, turtle, jsonld...")] = ""
+    output: Annotated[str, Meta(description="the same as format")] = ""
+    update: Annotated[str, Meta(description="refused: the endpoint is read-only")] = ""
+
+
+class SparqlForm(msgspec.Struct, kw_only=True):
+    """A query POSTed as a form (SPARQL 1.1 Protocol 2.1.2)."""
+
+    query: str = ""
+    default_graph_uri: list[str] = msgspec.field(default_factory=list, name="default-graph-uri")
+    named_graph_uri: list[str] = msgspec.field(default_factory=list, name="named-graph-uri")
+
+
+ANSWERS = Reply(
+    "the answer: solutions, a boolean or a graph, by content negotiation",
+    {
+        results.JSON: dict[str, Any],
+        results.XML: str,
+        results.CSV: str,
+        results.TSV: str,
+        results.TURTLE: str,
+        results.JSONLD: list[dict[str, Any]],
+        results.NTRIPLES: str,
+        results.RDFXML: str,
+    },
+)
+ERRORS = (403, 406, 413, 415, 422, 429)
+
+
+@routes.get(
+    "/sparql",
+    summary="SPARQL 1.1 query (read-only; updates and SERVICE refused); without a query, the "
+    "service description",
+    query=SparqlParams,
+    headers=[("Accept", "the result format (SPARQL JSON by default; Turtle for graphs)")],
+    responses={200: ANSWERS},
+    errors=ERRORS,
+)
+@routes.post(
+    "/sparql",
+    summary="SPARQL 1.1 query as application/sparql-query or a form; updates are refused",
+    query=SparqlParams,
+    body=Body(
+        {"application/sparql-query": str, "application/x-www-form-urlencoded": SparqlForm},
+        required=False,
+    ),
+    headers=[("Accept", "the result format (SPARQL JSON by default; Turtle for graphs)")],
+    responses={200: ANSWERS},
+    errors=ERRORS,
+)
 async def sparql(request: web.Request) -> web.StreamResponse:
-    if request.method not in ("GET", "HEAD", "POST"):
-        raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])
     service = request.app.get(SPARQL)
     if service is None:
         raise NotFound("this node's SPARQL endpoint is turned off ([opendata] sparql = false)")
@@ -108,10 +168,11 @@ async def sparql(request: web.Request) -> web.StreamResponse:
             f"the query has {len(query):,} characters; the limit is {MAX_QUERY_CHARS:,}"
         )
     refuse_service(query)
+    params = read_query(request, SparqlParams)
     answer = await service.query(
         query,
         accept=request.headers.get("Accept"),
-        format=request.query.get("format") or request.query.get("output"),
+        format=params.format or params.output or None,
         default_graphs=defaults,
         named_graphs=named,
     )
