@@ -14,6 +14,7 @@ from citynode.publishing import records_base, require_draft_list
 from citynode.storage.tokens import token_label
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
+from citynode.web.search import searchable_write
 
 routes = web.RouteTableDef()
 
@@ -65,7 +66,7 @@ async def create_records(request: web.Request) -> web.Response:
     await require_editor(request)
     drafts = await _drafts(request)
     outcomes = await request.app[NODE].publisher.publish(drafts, require_new=True)
-    return json_response(_summary(outcomes), status=201)
+    return json_response({**_summary(outcomes), **await searchable_write(request)}, status=201)
 
 
 @routes.put(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
@@ -83,7 +84,7 @@ async def update_record(request: web.Request) -> web.Response:
         )
     draft = {**drafts[0], "id": record_id}
     outcomes = await node.publisher.publish([draft])
-    return json_response(_summary(outcomes))
+    return json_response({**_summary(outcomes), **await searchable_write(request)})
 
 
 @routes.delete(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
@@ -102,4 +103,4 @@ async def withdraw_record(request: web.Request) -> web.Response:
         reason = payload.get("reason")
     record_id = records_base(node.config.base_url) + request.match_info["slug"]
     outcome = await node.publisher.withdraw(record_id, reason)
-    return json_response(msgspec.to_builtins(outcome))
+    return json_response({**msgspec.to_builtins(outcome), **await searchable_write(request)})

@@ -16,7 +16,7 @@ from citynode.federation import live_search
 from citynode.federation.errors import PeerRefused
 from citynode.federation.service import Federation
 from citynode.storage import peers as peer_store
-from citynode.web.keys import NODE
+from citynode.web.keys import NODE, SEARCH
 from citynode.web.records import json_response
 from protocol.messages import DigestRequest, InboxNotice, PeerRequest, decode_as, encode_message
 
@@ -75,7 +75,8 @@ async def peers(request: web.Request) -> web.Response:
 @routes.post("/fed/v1/search")
 async def live_search_answer(request: web.Request) -> web.Response:
     _, body = await signed(request)
-    return _message_response(await live_search.answer(request.app[NODE], body))
+    searching = request.app[SEARCH].searching
+    return _message_response(await live_search.answer(request.app[NODE], searching, body))
 
 
 @routes.post("/fed/v1/digest")

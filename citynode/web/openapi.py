@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from citynode.search.query import FACETS
+from citynode.search.schema import FACETS
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
 
@@ -294,7 +294,12 @@ def _search_paths() -> dict[str, Any]:
         for name in FACETS
     ]
     common = [
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["es", "en", "pt"]}},
+        {
+            "name": "lang",
+            "in": "query",
+            "schema": {"type": "string", "pattern": "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,3}$"},
+            "description": "the reader's language (BCP 47); else Accept-Language",
+        },
         {
             "name": "limit",
             "in": "query",
@@ -324,6 +329,13 @@ def _search_paths() -> dict[str, Any]:
                         "name": "sort",
                         "in": "query",
                         "schema": {"type": "string", "enum": ["relevance", "date"]},
+                    },
+                    {
+                        "name": "wait_for",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 0},
+                        "description": "a write's change-log position (its answer's `position`):"
+                        " wait up to 5 s until the index holds it",
                     },
                     *facets,
                     *common,

@@ -13,6 +13,7 @@ from citynode.federation.service import peer_view
 from citynode.web.editor import require_editor
 from citynode.web.federation import FEDERATION
 from citynode.web.records import json_response
+from citynode.web.wellknown import followers_lag
 
 routes = web.RouteTableDef()
 
@@ -36,7 +37,12 @@ async def _body(request: web.Request) -> _PeerBody:
 @routes.get("/api/peers")
 async def list_peers(request: web.Request) -> web.Response:
     await require_editor(request)
-    return json_response({"peers": await request.app[FEDERATION].peer_views()})
+    return json_response(
+        {
+            "peers": await request.app[FEDERATION].peer_views(),
+            "index_lag": followers_lag(request),
+        }
+    )
 
 
 @routes.post("/api/peers")

@@ -10,7 +10,7 @@ from aiohttp import web
 import vocab
 from citynode.federation.directory import own_descriptor
 from citynode.storage import records as store
-from citynode.web.keys import NODE
+from citynode.web.keys import FOLLOWINGS, NODE
 from citynode.web.records import json_response
 from protocol.records import CONTEXT_URL
 
@@ -33,6 +33,7 @@ def descriptor(request: web.Request) -> dict[str, Any]:
     base = config.base_url
     info: dict[str, Any] = msgspec.to_builtins(own_descriptor(config, node.identity.did))
     info["illustrative"] = config.node.illustrative
+    info["index_lag"] = followers_lag(request)
     info["endpoints"].update(
         {
             "records": f"{base}/records",
@@ -42,6 +43,15 @@ def descriptor(request: web.Request) -> dict[str, Any]:
         }
     )
     return info
+
+
+def followers_lag(request: web.Request) -> dict[str, Any]:
+    """How far each view of the change log (search index, push notices...) is behind the store:
+    `entries` not yet applied and for how many `seconds`."""
+    return {
+        lag.follower: msgspec.to_builtins(lag)
+        for lag in (following.lag() for following in request.app[FOLLOWINGS])
+    }
 
 
 @routes.get("/.well-known/citynode")
