@@ -26,7 +26,7 @@ from vocab import fold
 MAX_CHARS: Final = 1000
 MAX_WORDS: Final = 32
 #: A quoted phrase (closing quote optional), or a run of text without quotes.
-_PIECES: Final = re.compile(r'(-?)"([^"]*)"?|([^"]+)')
+_PIECES: Final = re.compile(r'(-?)"([^"]*)"?|((?:[^"-]|-(?!"))+)')
 #: A word with an optional leading "-" (an exclusion when it starts the word).
 _WORD: Final = re.compile(r"(?:(?<![^\W_])-)?[^\W_]+")
 #: Words dropped from queries in every language: function words of the node's main languages.
