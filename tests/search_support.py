@@ -17,7 +17,7 @@ from citynode.origins import Origin
 from citynode.search.concepts import LabelMap
 from citynode.search.engine import Engine
 from citynode.search.indexer import Indexer
-from citynode.search.query import SearchQuery, SearchResult, Searching
+from citynode.search.query import Searching, SearchQuery, SearchResult
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.log import Following
