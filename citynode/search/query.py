@@ -147,6 +147,11 @@ class Searching:
             resolved[name] = sorted({facets.resolve(name, v, held) for v in chosen})
         return resolved
 
+    def analysers(self, searcher: tantivy.Searcher) -> tuple[str, ...]:
+        """The analysers whose fields hold text in this index (a query looks only there)."""
+        written = {analysis.analyser_of(tag) for tag, _ in self.counts(searcher, None)["language"]}
+        return tuple(lang for lang in analysis.ANALYSERS if lang in written) or analysis.ANALYSERS
+
     def detect_language(self, parsed: Parsed, searcher: tantivy.Searcher) -> str | None:
         """The language the query words most likely came from (None when nothing tells).
 
@@ -185,7 +190,7 @@ class Searching:
         searcher = self.engine.searcher
         position = self.engine.position()
         lang = query.lang or self.detect_language(parsed, searcher) or "en"
-        built = plan.build(self.engine.index.schema, parsed, filters, analysis.ANALYSERS)
+        built = plan.build(self.engine.index.schema, parsed, filters, self.analysers(searcher))
         notices = list(parsed.notices)
         everything = not built.has_text and not filters and not parsed.excluded_words
         everything = everything and not parsed.excluded_phrases

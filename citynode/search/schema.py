@@ -112,10 +112,13 @@ def _texts(value: object) -> list[tuple[str, str]]:
 
 
 def languages(doc: Mapping[str, Any]) -> list[str]:
-    """The language tags a record's title, summary or description is written in."""
-    return sorted(
-        {lang for name in ("title", "summary", "description") for lang, _ in _texts(doc.get(name))}
-    )
+    """The language tags any of a record's texts is written in (the `language` facet; it also
+    tells queries which analysers' fields hold text)."""
+    found = {lang for name in (*HEAD_FIELDS, *BODY_FIELDS) for lang, _ in _texts(doc.get(name))}
+    keywords = doc.get("keywords")
+    if isinstance(keywords, dict):
+        found.update(k for k in keywords if isinstance(k, str))
+    return sorted(found)
 
 
 def _seconds(stamp: object) -> int:

@@ -10,7 +10,7 @@ from typing import Final
 
 from tantivy import Occur, Query
 
-from citynode.search import analysis, concepts, plan
+from citynode.search import concepts, plan
 from citynode.search.expression import COMMON, Parsed
 from citynode.search.query import Hit, Searching
 from citynode.storage import records as store
@@ -34,7 +34,7 @@ async def similar(
     iris += [g for g in map(concepts.sdg_goal, doc.get("sdgs") or ()) if g]
     parsed = Parsed(words=list(dict.fromkeys(words))[:MAX_WORDS], concepts=dict.fromkeys(iris, ""))
     engine = searching.engine
-    built = plan.build(engine.index.schema, parsed, {}, analysis.ANALYSERS)
+    built = plan.build(engine.index.schema, parsed, {}, searching.analysers(engine.searcher))
     if not built.has_text:
         return []
     held = searching.counts(engine.searcher, None)
