@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from citynode.federation.verifier import POOL_THRESHOLD
+from citynode.publishing import Publisher
 from citynode.storage import log as change_log
+from citynode.storage.db import Database
 from citynode.web.keys import SEARCH
 from tests.drafts import STATUS, practice
 from tests.federation_support import (
@@ -150,3 +152,27 @@ async def test_a_big_page_is_verified_in_the_pool(node_factory: Factory) -> None
     assert indexed_ids(a) == indexed_ids(b) and len(indexed_ids(b)) == len(drafts)
     _, found, _ = await request_json("GET", f"{b.url}/api/search", params={"q": "bibliotecas"})
     assert found["total"] == len(drafts)
+
+
+async def test_a_write_by_another_process_is_pushed_to_peers(node_factory: Factory) -> None:
+    """The push notifier follows the change log: a record stored by another process on A's
+    home (a CLI `publish` beside `serve`) reaches B by push, long before B's 60 s poll."""
+    a = await node_factory("Medellín", **FAST)
+    b = await node_factory("Lisboa", **FAST)
+    await follow(b, a)
+    await fed(b).worker.sync_now(a.did)
+    sent = fed(a).notifier.stats["sent"]
+    other = await Database.open(a.node.db.path)  # a second writer, like another process
+    try:
+        publisher = Publisher(other, a.node.identity, a.node.origin)
+        await publisher.publish([practice("desde-la-cli")], shacl=False)
+    finally:
+        await other.close()
+    record_id = f"{a.url}/records/desde-la-cli"
+    took = await wait_for(lambda: _held(b, record_id), within=10.0, what="the record at B")
+    assert took < 3.0, took
+    assert fed(a).notifier.stats["sent"] > sent
+
+
+async def _held(node: RunningNode, record_id: str) -> bool:
+    return await current(node, record_id) is not None

@@ -219,3 +219,26 @@ async def test_a_write_by_another_process_shows_in_search(node_factory: Factory)
 
     took = await wait_for(found, within=5.0, what="the CLI-like write in search")
     assert took < 2.0, took
+
+
+async def test_an_api_publish_answers_once_searchable(node_factory: Factory) -> None:
+    node = await node_factory("Medellín")
+    draft = {
+        "type": "Project",
+        "id": "records/huertas",
+        "title": {"es": "Huertas urbanas comunitarias"},
+        "summary": {"es": "Huertas en terrazas."},
+        "status": "https://w3id.org/citynode/status#ongoing",
+    }
+    status, body, _ = await request_json(
+        "POST", f"{node.url}/api/records", json=[draft], headers=node.auth()
+    )
+    assert status == 201 and body["searchable"] is True and body["position"] > 0, body
+    found = await search(node, q="huertas")
+    assert [hit["id"] for hit in found["hits"]] == [f"{node.url}/records/huertas"]
+    assert found["position"] >= body["position"]
+    status, body, _ = await request_json(
+        "DELETE", f"{node.url}/api/records/huertas", headers=node.auth()
+    )
+    assert status == 200 and body["searchable"] is True, body
+    assert (await search(node, q="huertas"))["total"] == 0
