@@ -61,7 +61,8 @@ CONFIGURATION: Final = {
     "stemmed": STEMMED,
     "other": "lowercase, ascii_fold",
     "pt_plural": _PT_PLURAL.pattern,
-    "tantivy": tantivy.__version__,
+    # The engine version names the stemmers and stopword lists it ships.
+    "tantivy": str(getattr(tantivy, "__version__", "")),
 }
 VERSION: Final = hashlib.sha256(json.dumps(CONFIGURATION, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -74,11 +74,11 @@ def _phrase(
         if not pre:
             continue
         first = pre[0].position
-        placed = [(token.position - first, token.text) for token in pre]
-        terms.setdefault(lang, set()).update(t for _, t in placed)
+        placed: list[str | tuple[int, str]] = [(t.position - first, t.text) for t in pre]
+        terms.setdefault(lang, set()).update(t.text for t in pre)
         for name, boost in ((head_field(lang), HEAD_BOOST), (body_field(lang), BODY_BOOST)):
-            if len(placed) == 1:
-                query = Query.term_query(schema, name, placed[0][1])
+            if len(pre) == 1:
+                query = Query.term_query(schema, name, pre[0].text)
             else:
                 query = Query.phrase_query(schema, name, placed)
             alternatives.append((Occur.Should, Query.boost_query(query, boost * PHRASE_BOOST)))
@@ -115,13 +115,13 @@ def build(
                     (Occur.Should, Query.boost_query(Query.term_query(schema, name, term), boost))
                 )
     for iri in parsed.concepts:
-        name = concept_field(iri)
-        if name is not None and (name, iri) not in seen:
-            seen.add((name, iri))
+        field_name = concept_field(iri)
+        if field_name is not None and (field_name, iri) not in seen:
+            seen.add((field_name, iri))
             should.append(
                 (
                     Occur.Should,
-                    Query.boost_query(Query.term_query(schema, name, iri), CONCEPT_BOOST),
+                    Query.boost_query(Query.term_query(schema, field_name, iri), CONCEPT_BOOST),
                 )
             )
     required: list[tuple[Occur, Query]] = []

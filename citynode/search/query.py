@@ -209,7 +209,9 @@ class Searching:
         counted = self.counts(searcher, None if everything else built.query)
         total = sum(n for _, n in counted["type"])
         addresses = [address for _, address in found.hits]
-        seqs = [int(s) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+        seqs = (
+            [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+        )
         scores = [None if by_date else float(score) for score, _ in found.hits]
         hits = await self.hits(seqs, scores, lang, built.terms, parsed.concepts)
         return SearchResult(

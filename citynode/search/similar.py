@@ -53,6 +53,6 @@ async def similar(
     searcher = engine.searcher
     found = searcher.search(query, limit, count=False)
     addresses = [address for _, address in found.hits]
-    seqs = [int(s) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+    seqs = [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
     scores: list[float | None] = [float(score) for score, _ in found.hits]
     return await searching.hits(seqs, scores, lang, built.terms, parsed.concepts)
