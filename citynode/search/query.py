@@ -12,6 +12,7 @@ reader's language when the record has it (`lang`, else the language the query wo
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
@@ -289,7 +290,9 @@ def _facet_lists(
 ) -> dict[str, list[FacetValue]]:
     result: dict[str, list[FacetValue]] = {}
     for name in FACETS:
-        values = sorted(counted.get(name, []), key=lambda item: (-item[1], item[0]))
+        values = heapq.nsmallest(
+            FACET_VALUES_SHOWN, counted.get(name, []), key=lambda item: (-item[1], item[0])
+        )
         result[name] = [
             FacetValue(value=value, label=facets.label(name, value, lang), count=count)
             for value, count in values[:FACET_VALUES_SHOWN]
