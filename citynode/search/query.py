@@ -12,6 +12,7 @@ reader's language when the record has it (`lang`, else the language the query wo
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import math
 from collections.abc import Mapping
@@ -196,24 +197,12 @@ class Searching:
         everything = not built.has_text and not filters and not parsed.excluded_words
         everything = everything and not parsed.excluded_phrases
         by_date = query.sort == "date" or not built.has_text
-        if by_date:
-            found = searcher.search(
-                built.query,
-                query.limit,
-                count=False,
-                order_by_field="modified",
-                offset=query.offset,
-                order=tantivy.Order.Desc,
-            )
-        else:
-            found = searcher.search(built.query, query.limit, count=False, offset=query.offset)
-        counted = self.counts(searcher, None if everything else built.query)
-        total = sum(n for _, n in counted["type"])
-        addresses = [address for _, address in found.hits]
-        seqs = (
-            [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+        # The engine's work runs in a thread (tantivy releases the GIL while it searches and
+        # counts), so a heavy query does not hold the event loop and two can run on two cores.
+        seqs, scores, counted = await asyncio.to_thread(
+            self._ranked, searcher, built.query, query, None if everything else built.query, by_date
         )
-        scores = [None if by_date else float(score) for score, _ in found.hits]
+        total = sum(n for _, n in counted["type"])
         hits = await self.hits(seqs, scores, lang, built.terms, parsed.concepts)
         return SearchResult(
             total=total,
@@ -223,6 +212,33 @@ class Searching:
             lang=lang,
             position=position,
         )
+
+    def _ranked(
+        self,
+        searcher: tantivy.Searcher,
+        ranked: tantivy.Query,
+        query: SearchQuery,
+        counted: tantivy.Query | None,
+        by_date: bool,
+    ) -> tuple[list[int], list[float | None], dict[str, list[tuple[str, int]]]]:
+        """The page of hits (log positions and scores) and the exact facet counts."""
+        if by_date:
+            found = searcher.search(
+                ranked,
+                query.limit,
+                count=False,
+                order_by_field="modified",
+                offset=query.offset,
+                order=tantivy.Order.Desc,
+            )
+        else:
+            found = searcher.search(ranked, query.limit, count=False, offset=query.offset)
+        addresses = [address for _, address in found.hits]
+        seqs = (
+            [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+        )
+        scores: list[float | None] = [None if by_date else float(sc) for sc, _ in found.hits]
+        return seqs, scores, self.counts(searcher, counted)
 
     async def city_of(self, did: str) -> str | None:
         """The city of an origin node (None when the node is unknown)."""
