@@ -17,8 +17,7 @@ from tantivy import Query
 
 from citynode.federation.service import Federation
 from citynode.storage import records as store
-from citynode.web.federation import FEDERATION
-from citynode.web.keys import SEARCH
+from citynode.web.keys import FEDERATION, SEARCH
 from protocol import proofs
 from protocol.cursor import START, encode_cursor
 from protocol.did import KeyEntry, build_did_document, did_from_base_url

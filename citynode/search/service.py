@@ -111,7 +111,8 @@ class SearchService:
     async def close(self) -> None:
         if self.following is not None:
             await self.following.close()
-        self.engine.close()
+        # Closing waits for tantivy's segment merges: in a thread, so the loop keeps serving.
+        await asyncio.to_thread(self.engine.close)
 
     @classmethod
     @asynccontextmanager
