@@ -12,6 +12,7 @@ IRI this node does not know: its full IRI is always accepted.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
@@ -140,6 +141,7 @@ def _natural(text: str) -> tuple[tuple[int, str], ...]:
     return tuple((int(p), "") if p.isdigit() else (0, p) for p in re.split(r"(\d+)", text) if p)
 
 
+@functools.lru_cache(maxsize=65_536)
 def label(facet: str, value: str, lang: str) -> str:
     """How a facet value is shown to a reader of `lang`."""
     if facet in ("theme", "sdg_goal", "sdg_target", "status"):
