@@ -21,6 +21,7 @@ from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.web import (
     assets,
     catalog,
@@ -46,6 +47,7 @@ from citynode.web.keys import (
     FOLLOWINGS,
     NODE,
     OPERATIONS,
+    SEARCH,
     SEARCH_CACHE,
     SPARQL,
 )
@@ -86,6 +88,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_response_prepare.append(browser_headers)
     app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
+    app.cleanup_ctx.append(_search_context)
     # The SPARQL store opens before the federation worker starts, so the worker (which acts at
     # once) starts last, as the app becomes ready.
     app.cleanup_ctx.append(_sparql_context)
@@ -122,11 +125,25 @@ async def _flush_rejections(node: Node) -> None:
             log.exception("could not write the refusal counters")
 
 
+async def _search_context(app: web.Application) -> AsyncIterator[None]:
+    # The index and its indexer, a follower of the change log (search/service.py).
+    service = await SearchService.for_serving(app[NODE])
+    await service.start()
+    app[SEARCH] = service
+    if service.following is not None:
+        app[FOLLOWINGS].append(service.following)
+    try:
+        yield
+    finally:
+        await service.close()
+
+
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
     app[FEDERATION] = service
+    app[FOLLOWINGS].append(service.notices)
     try:
         yield
     finally:

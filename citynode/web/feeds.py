@@ -14,11 +14,10 @@ from aiohttp import web
 from msgspec import Meta
 
 from citynode.opendata import feeds
-from citynode.search.query import search
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web.contract import Reply, Routes
-from citynode.web.keys import NODE
+from citynode.web.keys import NODE, SEARCH
 from citynode.web.params import read_query
 from citynode.web.search import SearchParams, read_search
 from protocol.records import PRACTICE_TYPES
@@ -126,17 +125,22 @@ async def replica(request: web.Request) -> web.Response:
 async def search_feed(request: web.Request) -> web.Response:
     """A search as a feed: the same parameters as `/api/search`, sorted by date."""
     node = request.app[NODE]
-    _, query = read_search(request)
+    params, query = read_search(request)
+    if params.wait_for:
+        await request.app[SEARCH].searchable(params.wait_for)
     query.sort = "date"
     most = node.config.opendata.feed_entries
     query.limit = min(query.limit, most) if "limit" in request.query else min(most, 100)
-    found = await search(node.db.reader, query)
+    found = await request.app[SEARCH].searching.search(query)
     rows = [
         row
         for hit in found.hits
         if (row := await store.get_current(node.db.reader, hit.id)) is not None
         and row.type != "Tombstone"
     ]
+    # Newest first, and among records changed in the same second the one stored last (the
+    # index keeps whole seconds): a reader sees a new entry on top.
+    rows.sort(key=lambda row: (row.modified, row.seq), reverse=True)
     words = f" '{query.text}'" if query.text else ""
     alternate = str(request.url.with_path("/api/search"))
     title = f"Search{words} on {node.config.node.name}'s node"

@@ -11,6 +11,7 @@ from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.storage.log import Following
 from citynode.web.contract import Operation
 
@@ -25,6 +26,9 @@ OPERATIONS = web.AppKey("operations", list[Operation])
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: The node's search: index, indexer (a follower of the change log) and searches
+#: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
+SEARCH = web.AppKey("search", SearchService)
 #: The SPARQL store and its query processes (absent when `[opendata] sparql = false`).
 SPARQL = web.AppKey("sparql", Sparql)
 #: The serialized DCAT catalog, until the store changes (web/catalog.py).

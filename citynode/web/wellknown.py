@@ -11,8 +11,9 @@ import vocab
 from citynode.federation.directory import own_descriptor
 from citynode.opendata.links import OpenDataLink, links
 from citynode.storage import records as store
+from citynode.storage.log import Lag
 from citynode.web.contract import Reply, Routes
-from citynode.web.keys import NODE
+from citynode.web.keys import FOLLOWINGS, NODE
 from citynode.web.responses import respond
 from protocol.messages import Endpoints, NodeDescriptor
 from protocol.records import CONTEXT_URL
@@ -42,6 +43,9 @@ class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
 
     endpoints: PublicEndpoints
     illustrative: bool = False
+    #: How far each view of the change log (the search index, push notices...) is behind the
+    #: store: entries not yet applied, and for how many seconds.
+    index_lag: dict[str, Lag] = msgspec.field(default_factory=dict, name="index_lag")
     #: Where the node's open data is (catalog, dumps, SPARQL, feeds; opendata/links.py).
     open_data: list[OpenDataLink] = msgspec.field(default_factory=list)
 
@@ -74,7 +78,17 @@ def descriptor(request: web.Request) -> NodeInfo:
         replica_feed=named["replicaFeed"],
         search_feed=named["searchFeed"],
     )
-    return NodeInfo(**fields, illustrative=config.node.illustrative, open_data=found)
+    return NodeInfo(
+        **fields,
+        illustrative=config.node.illustrative,
+        index_lag=followers_lag(request),
+        open_data=found,
+    )
+
+
+def followers_lag(request: web.Request) -> dict[str, Lag]:
+    """Each change-log follower of this app (search index, push notices...) and its lag."""
+    return {lag.follower: lag for lag in (f.lag() for f in request.app[FOLLOWINGS])}
 
 
 @routes.get(
