@@ -89,4 +89,6 @@ async def rebuild(node: Node) -> int:
     async with Sparql.opened(node, follow=False) as service:
         await service.view.clear()
         # A Following that was not started begins at the start of the log.
-        return await service.following.step()
+        applied = await service.following.step()
+        await service.view.optimize()
+        return applied
