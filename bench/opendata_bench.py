@@ -148,8 +148,15 @@ def engines(size: int = 5_000) -> dict[str, float]:
 def _tree(pid: int) -> list[int]:
     """The process and its descendants (the SPARQL query processes)."""
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
         for child in children:
             found.extend(_tree(int(child)))
     return found
