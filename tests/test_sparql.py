@@ -349,7 +349,10 @@ def _bound(url: str) -> socket.socket:
 def _children(pid: int) -> set[int]:
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(c) for c in (task / "children").read_text().split())
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
     return found
 
 
