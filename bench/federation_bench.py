@@ -28,9 +28,8 @@ from bench.node_bench import draft
 from citynode.app import create_app
 from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection, load_config
 from citynode.node import Node, create_home
-from citynode.publishing import new_version_of
 from citynode.storage.records import append as store_append
-from citynode.storage.records import now_utc
+from citynode.storage.records import new_version_of, now_utc
 from citynode.web.federation import FEDERATION
 from citynode.web.keys import NODE
 from protocol import proofs

@@ -9,8 +9,6 @@ every draft is checked before anything is written, and one transaction stores th
 from __future__ import annotations
 
 import asyncio
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -21,12 +19,14 @@ import vocab
 from citynode.errors import BadRequest, Conflict, Gone, NotFound
 from citynode.identity import NodeIdentity
 from citynode.origins import Origin
+from citynode.record_ids import records_base, resolve_iri, slug_of, slugify, version_iri
 from citynode.search import index as search_index
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from protocol import proofs
 from protocol.errors import InvalidRecord
 from protocol.records import (
+    MAX_RECORD_BYTES,
     PRACTICE_TYPES,
     RECORD_CONTEXT,
     Record,
@@ -41,9 +41,6 @@ from protocol.records import (
 NODE_FIELDS: Final = frozenset(
     {"@context", "version", "previousVersion", "issued", "modified", "publisher", "proof"}
 )
-#: One signed record may not be larger than this (peers enforce the same limit).
-MAX_RECORD_BYTES: Final = 256 * 1024
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
 class Published(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,42 +56,8 @@ class BatchInvalid(InvalidRecord):
     code = "invalid_records"
 
 
-def records_base(base_url: str) -> str:
-    return f"{base_url}/records/"
-
-
-def slug_of(record_id: str, base_url: str) -> str:
-    prefix = records_base(base_url)
-    if not record_id.startswith(prefix) or not SLUG.match(record_id[len(prefix) :]):
-        raise InvalidRecord(
-            f"record id {record_id} must be {prefix}<slug> (slug: lowercase letters, digits and "
-            "hyphens)",
-            record=record_id,
-            field="id",
-            rule="id-under-base-url",
-        )
-    return record_id[len(prefix) :]
-
-
-def slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60].strip("-")
-    return slug or "record"
-
-
-def resolve_iri(value: str, base_url: str) -> str:
-    """A relative record IRI ("records/x" or "/records/x") resolved against the base URL."""
-    if value.startswith(("http://", "https://")):
-        return value
-    return f"{base_url}/{value.lstrip('/')}"
-
-
 def _content(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in NODE_FIELDS}
-
-
-def version_iri(record_id: str, version: int) -> str:
-    return f"{record_id}/versions/{version}"
 
 
 class Publisher:
@@ -309,7 +272,7 @@ class Publisher:
             if outcome.outcome == "unchanged":
                 continue
             signed, body = self.sign(record)
-            items.append(new_version_of(signed, body))
+            items.append(store.new_version_of(signed, body))
             indexed.append((signed, self.origin, "verified"))
             if progress is not None:
                 progress(1)
@@ -351,7 +314,7 @@ class Publisher:
         record = parse_record(tombstone)
         signed, body = self.sign(record)
         async with self.db.transaction() as conn:
-            await store.append(conn, [new_version_of(signed, body)])
+            await store.append(conn, [store.new_version_of(signed, body)])
             await search_index.remove(conn, record_id)
         self._committed()
         return Published(
@@ -387,19 +350,6 @@ def check_shapes(records: list[tuple[int, Record]]) -> None:
 
 def record_type(record: Record) -> str:
     return type(record).__name__
-
-
-def new_version_of(signed: dict[str, Any], body: bytes) -> store.NewVersion:
-    """The storage row for a signed record (federation ingest uses it too)."""
-    return store.NewVersion(
-        id=signed["id"],
-        version=signed["version"],
-        type=signed["type"],
-        origin=signed["publisher"],
-        modified=signed["modified"],
-        status=signed.get("status"),
-        body=body,
-    )
 
 
 def require_draft_list(payload: Any) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ client), the key is looked up there, and the proof is checked with the same code
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from citynode.addresses import did_scheme
 from citynode.errors import BadRequest
 from citynode.outbound import GuardedClient
 from protocol.did import (
-    base_url_from_did,
     did_document_url,
     key_resolver,
     keys_from_document,
@@ -28,26 +27,6 @@ from protocol.errors import ProtocolError
 from protocol.proofs import verify_record
 
 Fetch = Callable[[str], Awaitable[bytes]]
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """Loopback nodes (tests, the demo) run plain http; every other node must use https.
-
-    An address, not a name that merely starts like one: "127.example.org" is a public name.
-    """
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def did_scheme(did: str) -> str:
-    """The scheme a did:web's documents are fetched with (did:web itself always means https)."""
-    return "http" if is_loopback_host(urlsplit(base_url_from_did(did)).hostname) else "https"
 
 
 class Report(msgspec.Struct, kw_only=True):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+from citynode.addresses import did_scheme
 from citynode.config import NodeConfig
 from citynode.errors import OutboundError
 from citynode.federation.errors import PeerUnreachable
 from citynode.origins import Origin
 from citynode.outbound import GuardedClient
-from citynode.verification import did_scheme
 from protocol.did import base_url_from_did, descriptor_url, did_document_url, did_from_base_url
 from protocol.errors import ProtocolError
 from protocol.messages import Endpoints, Limits, NodeDescriptor, check_descriptor, decode_as

@@ -21,9 +21,9 @@ from typing import Final
 
 import msgspec
 
+from citynode.addresses import did_scheme
 from citynode.errors import OutboundError
 from citynode.outbound import GuardedClient
-from citynode.verification import did_scheme
 from protocol.did import (
     DidError,
     KeyEntry,

@@ -26,6 +26,19 @@ class NewVersion(msgspec.Struct, frozen=True, kw_only=True):
     body: bytes
 
 
+def new_version_of(signed: dict[str, Any], body: bytes) -> NewVersion:
+    """The storage row for a signed record (publishing and federation ingest)."""
+    return NewVersion(
+        id=signed["id"],
+        version=signed["version"],
+        type=signed["type"],
+        origin=signed["publisher"],
+        modified=signed["modified"],
+        status=signed.get("status"),
+        body=body,
+    )
+
+
 class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     id: str

@@ -10,7 +10,8 @@ from aiohttp import web
 
 from citynode import rdf
 from citynode.errors import BadRequest, Unauthorized, UnsupportedMediaType
-from citynode.publishing import records_base, require_draft_list
+from citynode.publishing import require_draft_list
+from citynode.record_ids import records_base
 from citynode.storage.tokens import token_label
 from citynode.web.keys import NODE
 from citynode.web.records import json_response

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from citynode import rdf
 from citynode.errors import BadRequest, NotFound
-from citynode.publishing import records_base, slug_of
+from citynode.record_ids import records_base, slug_of
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg

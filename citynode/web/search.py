@@ -14,7 +14,7 @@ from aiohttp import web
 
 from citynode.errors import BadRequest
 from citynode.federation import live_search
-from citynode.publishing import records_base, slug_of
+from citynode.record_ids import records_base, slug_of
 from citynode.search.cache import SearchCache
 from citynode.search.query import FACETS, SearchQuery, search
 from citynode.search.similar import similar
