@@ -25,6 +25,7 @@ from bench.search_corpus import corpus, vocabulary
 from citynode.search import index
 from citynode.search.query import SearchQuery, search
 from citynode.storage.search_schema import STATEMENTS
+from citynode.workers import WorkerPool
 
 BATCH = 1_000
 _words = vocabulary()
@@ -112,16 +113,18 @@ async def build(path: Path, size: int) -> float:
     # Records are generated batch by batch (1M would not fit in memory as a list); only the
     # indexing transactions are timed.
     records = corpus(size)
+    pool = WorkerPool(1, name="search-analysis")
     elapsed = 0.0
     for start in range(0, size, BATCH):
         batch = [(doc, origin, "verified") for doc, origin in itertools.islice(records, BATCH)]
         started = time.perf_counter()
         await conn.execute("BEGIN IMMEDIATE")
-        await index.put_many(conn, batch)
+        await index.put_many(conn, batch, pool=pool)
         await conn.execute("COMMIT")
         elapsed += time.perf_counter() - started
         if size >= 200_000 and (start // BATCH) % 100 == 0:
             print(f"  indexed {start:,} ({start / max(elapsed, 1e-9):,.0f}/s)", flush=True)
+    pool.close()
     await conn.close()
     return size / elapsed
 

@@ -115,11 +115,11 @@ async def throughput(records: int) -> dict[str, float]:
             batch.append((doc, origin, "verified"))
             if len(batch) == 1000:
                 async with node.db.transaction() as conn:
-                    await index.put_many(conn, batch)
+                    await index.put_many(conn, batch, pool=node.analysis)
                 batch.clear()
         if batch:
             async with node.db.transaction() as conn:
-                await index.put_many(conn, batch)
+                await index.put_many(conn, batch, pool=node.analysis)
         await node.close()
         config = load_config(home)
         runner = web.AppRunner(create_app(config), access_log=None)

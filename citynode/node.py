@@ -20,6 +20,7 @@ from citynode.storage.counters import Tally, read_counters
 from citynode.storage.db import Database
 from citynode.storage.origins import put_origin
 from citynode.storage.records import now_utc
+from citynode.workers import WorkerPool
 
 
 class Node:
@@ -34,7 +35,10 @@ class Node:
             country=config.node.country,
             wikidata=config.node.wikidata,
         )
-        self.publisher = Publisher(db, identity, self.origin)
+        #: The search text analysis process for big batches (started on first use; closed with
+        #: the node, so it lives exactly as long as the app or the command).
+        self.analysis = WorkerPool(1, name="search-analysis")
+        self.publisher = Publisher(db, identity, self.origin, analysis=self.analysis)
         #: Refused requests, counted in memory and written in batches (see `Tally`).
         self.rejections = Tally()
 
@@ -75,6 +79,7 @@ class Node:
         return await read_counters(self.db.reader)
 
     async def close(self) -> None:
+        self.analysis.close()
         await self.rejections.flush(self.db)
         await self.db.close()
 

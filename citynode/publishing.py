@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any, Final
 
 import msgspec
@@ -63,8 +64,16 @@ def _content(document: dict[str, Any]) -> dict[str, Any]:
 class Publisher:
     """Turns drafts into signed record versions for one node."""
 
-    def __init__(self, db: Database, identity: NodeIdentity, origin: Origin) -> None:
+    def __init__(
+        self,
+        db: Database,
+        identity: NodeIdentity,
+        origin: Origin,
+        *,
+        analysis: Executor | None = None,
+    ) -> None:
         self.db = db
+        self.analysis = analysis
         self.identity = identity
         self.origin = origin
         self.base_url = identity.base_url
@@ -279,7 +288,7 @@ class Publisher:
         if items:
             async with self.db.transaction() as conn:
                 await store.append(conn, items)
-                await search_index.put_many(conn, indexed)
+                await search_index.put_many(conn, indexed, pool=self.analysis)
             self._committed()
         return outcomes
 

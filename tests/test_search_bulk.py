@@ -12,6 +12,7 @@ from bench.search_corpus import corpus
 from citynode.search import index
 from citynode.search.query import SearchQuery, search
 from citynode.storage.search_schema import STATEMENTS
+from citynode.workers import WorkerPool
 
 
 async def _database(path: Path) -> aiosqlite.Connection:
@@ -26,9 +27,11 @@ async def test_process_and_thread_analysis_index_the_same(tmp_path: Path) -> Non
     assert len(records) >= index.PROCESS_THRESHOLD
     bulk = await _database(tmp_path / "bulk.db")
     small = await _database(tmp_path / "small.db")
+    pool = WorkerPool(1, name="search-analysis")
     try:
         await bulk.execute("BEGIN")
-        await index.put_many(bulk, records)  # one call: the analysis process
+        await index.put_many(bulk, records, pool=pool)  # one call: the analysis process
+        assert pool.started
         await bulk.execute("COMMIT")
         await small.execute("BEGIN")
         for start in range(0, len(records), 50):  # small calls: a worker thread
@@ -49,5 +52,6 @@ async def test_process_and_thread_analysis_index_the_same(tmp_path: Path) -> Non
             b = await search(small, SearchQuery(text=text))
             assert a.total == b.total and [h.id for h in a.hits] == [h.id for h in b.hits]
     finally:
+        pool.close()
         await bulk.close()
         await small.close()

@@ -8,10 +8,9 @@ The schema and why it looks the way it does are in `schema.py`.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -107,6 +106,7 @@ async def put_many(
     items: list[tuple[dict[str, Any], Origin, str]],
     *,
     analysed: Mapping[tuple[str, int], Analysed] | None = None,
+    pool: Executor | None = None,
 ) -> None:
     """Index many records in a few statements (ingest, bulk publish, rebuild).
 
@@ -117,6 +117,8 @@ async def put_many(
     few records) are analysed in a worker thread: starting the process would cost more.
     `analysed` (by id and version) is text analysis already done elsewhere (ingest's verifier
     processes do it alongside the signature check): those records are not analysed again.
+    `pool` is the caller's analysis process (a `citynode.workers.WorkerPool` of one worker,
+    owned by the `Node`); without one, big batches are analysed in a thread too.
     """
     latest: dict[str, tuple[dict[str, Any], Origin, str]] = {}
     for doc, origin, signature in items:
@@ -127,20 +129,21 @@ async def put_many(
     if not chunks:
         return
     delta: Counter[tuple[str, str]] = Counter()
-    use_process = len(latest) >= PROCESS_THRESHOLD
+    use_process = pool is not None and len(latest) >= PROCESS_THRESHOLD
     done = analysed or {}
-    pending = _analyse(chunks[0], use_process, done)
+    process = pool if use_process else None
+    pending = _analyse(chunks[0], process, done)
     for n, chunk in enumerate(chunks):
         texts = await pending
         if n + 1 < len(chunks):
-            pending = _analyse(chunks[n + 1], use_process, done)
+            pending = _analyse(chunks[n + 1], process, done)
         await _write(conn, _prepare(chunk, texts), delta)
     await _apply_counts(conn, delta)
 
 
 def _analyse(
     chunk: list[tuple[dict[str, Any], Origin, str]],
-    use_process: bool,
+    process: Executor | None,
     done: Mapping[tuple[str, int], Analysed],
 ) -> asyncio.Future[list[Analysed]]:
     """Start analysing a chunk: in the analysis process or a thread, unless already done."""
@@ -151,20 +154,7 @@ def _analyse(
         ready.set_result([done[key] for key in keys])
         return ready
     columns = [columns_of(doc) for doc, _, _ in chunk]
-    if use_process:
-        return loop.run_in_executor(_analysis_pool(), analyse_many, columns)
-    return loop.run_in_executor(None, analyse_many, columns)
-
-
-_pool: ProcessPoolExecutor | None = None
-
-
-def _analysis_pool() -> ProcessPoolExecutor:
-    """One analysis process for the life of this process (spawned: it imports only text.py)."""
-    global _pool
-    if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    return _pool
+    return loop.run_in_executor(process, analyse_many, columns)
 
 
 def _prepare(
