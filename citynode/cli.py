@@ -99,7 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     rotate = key_sub.add_parser("rotate", help="retire the signing key and start a new one")
     _home(rotate)
+    rotate.add_argument(
+        "--resign",
+        action="store_true",
+        help="also re-sign this node's records under the new key (as new versions)",
+    )
     rotate.set_defaults(run=commands.key_rotate)
+    resign = key_sub.add_parser(
+        "resign", help="re-sign records signed by older keys under the current key"
+    )
+    _home(resign)
+    resign.set_defaults(run=commands.key_resign)
     revoke = key_sub.add_parser("revoke", help="mark a key compromised (from a time on)")
     _home(revoke)
     revoke.add_argument("key_id", help="e.g. key-1")

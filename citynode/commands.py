@@ -27,10 +27,11 @@ from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
 from citynode.progress import Progress
-from citynode.publishing import BatchInvalid
+from citynode.resigning import resign
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.tokens import add_token, new_token
+from citynode.validation import BatchInvalid
 from citynode.verification import verify_source
 
 
@@ -188,17 +189,41 @@ async def key_rotate(args: argparse.Namespace) -> int:
     async with Database.opened(config.database_path) as db, db.transaction() as conn:
         key_id = await rotate_key(conn, config.keys_path, store.now_utc())
     print(f"new signing key {key_id}; the old key stays listed so old records keep verifying")
+    print("a running node signs with it at once and tells its peers", file=sys.stderr)
+    if args.resign:
+        await _resign(args.home)
     return 0
+
+
+async def _resign(home: Path) -> None:
+    async with Node.opened(home) as node:
+        count = await store.count_current(node.db.reader, node.identity.did)
+        progress = Progress(count, "re-signing") if count >= 200 else None
+        outcomes = await resign(node.publisher, progress=progress)
+        if progress:
+            progress.done()
+    print(f"re-signed {len(outcomes)} record(s) as new versions under the new key")
 
 
 async def key_revoke(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    at = args.at or store.now_utc()
     async with Database.opened(config.database_path) as db, db.transaction() as conn:
-        await revoke_key(conn, args.key_id, args.at or store.now_utc())
+        new_key = await revoke_key(conn, config.keys_path, args.key_id, at)
+    print(f"key {args.key_id} revoked from {at}: records it signed from then on show as revoked")
+    if new_key:
+        print(f"it was the signing key: the node signs with the new key {new_key} now")
     print(
-        f"key {args.key_id} revoked; records it signed after that time are rejected. "
-        "Run `citynode key rotate` if it was the signing key."
+        "re-sign this node's records under the current key with `citynode key rotate --resign`"
+        if not new_key
+        else "re-sign the records it signed with `citynode key resign`",
+        file=sys.stderr,
     )
+    return 0
+
+
+async def key_resign(args: argparse.Namespace) -> int:
+    await _resign(args.home)
     return 0
 
 

@@ -51,6 +51,13 @@ class Conflict(NodeError):
     status = 409
 
 
+class PreconditionFailed(NodeError):
+    """`If-Match` named a version that is not the one held (RFC 9110 section 13.1.1)."""
+
+    code = "precondition_failed"
+    status = 412
+
+
 class Gone(NodeError):
     code = "gone"
     status = 410

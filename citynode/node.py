@@ -13,7 +13,7 @@ from pathlib import Path
 
 from citynode.config import NodeConfig, load_config, write_config
 from citynode.errors import ConfigError
-from citynode.identity import NodeIdentity, add_key, load_identity
+from citynode.identity import Keyring, NodeIdentity, add_key
 from citynode.origins import Origin
 from citynode.publishing import Publisher
 from citynode.storage.counters import Tally, read_counters
@@ -24,12 +24,14 @@ from citynode.workers import WorkerPool
 
 
 class Node:
-    def __init__(self, config: NodeConfig, db: Database, identity: NodeIdentity) -> None:
+    def __init__(self, config: NodeConfig, db: Database, keyring: Keyring) -> None:
         self.config = config
         self.db = db
-        self.identity = identity
+        #: The node's keys as the database says now (a CLI `key rotate` beside `serve` shows
+        #: here within a poll; see `Keyring`).
+        self.keyring = keyring
         self.origin = Origin(
-            did=identity.did,
+            did=keyring.identity.did,
             base_url=config.base_url,
             city=config.node.name,
             country=config.node.country,
@@ -38,7 +40,7 @@ class Node:
         #: The search text analysis process for big batches (started on first use; closed with
         #: the node, so it lives exactly as long as the app or the command).
         self.analysis = WorkerPool(1, name="search-analysis")
-        self.publisher = Publisher(db, identity, self.origin, analysis=self.analysis)
+        self.publisher = Publisher(db, keyring, self.origin, analysis=self.analysis)
         #: Refused requests, counted in memory and written in batches (see `Tally`).
         self.rejections = Tally()
 
@@ -47,8 +49,8 @@ class Node:
         config = load_config(home)
         db = await Database.open(config.database_path)
         try:
-            identity = await load_identity(db.reader, config.keys_path, config.base_url)
-            node = cls(config, db, identity)
+            keyring = await Keyring.load(db.reader, config.keys_path, config.base_url)
+            node = cls(config, db, keyring)
             async with db.transaction() as conn:
                 await put_origin(conn, node.origin, is_self=True)
         except BaseException:
@@ -66,12 +68,14 @@ class Node:
         finally:
             await node.close()
 
-    async def reload_identity(self) -> None:
-        """Re-read keys after a rotation or revocation."""
-        self.identity = await load_identity(
-            self.db.reader, self.config.keys_path, self.config.base_url
-        )
-        self.publisher.identity = self.identity
+    @property
+    def identity(self) -> NodeIdentity:
+        """Who the node is and the key it signs with now."""
+        return self.keyring.identity
+
+    async def reload_identity(self) -> bool:
+        """Re-read keys after a rotation or revocation (True if they changed)."""
+        return await self.keyring.refresh(self.db.reader)
 
     async def counters(self) -> dict[str, dict[str, int]]:
         """Every counter (name -> source -> value), pending refusals included."""

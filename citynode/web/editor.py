@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import msgspec
@@ -57,6 +58,35 @@ async def _drafts(request: web.Request) -> list[dict[str, Any]]:
     )
 
 
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e]*)"')
+
+
+def read_if_match(header: str | None) -> tuple[bool, frozenset[int] | None]:
+    """`If-Match` (RFC 9110 section 13.1.1): (given, versions); versions None means `*`.
+
+    Our ETags are strong, `"<version>"`; a weak tag never matches (strong comparison), and a
+    tag of another form names no version, so it cannot match either.
+    """
+    if header is None:
+        return False, None
+    text = header.strip()
+    if text == "*":
+        return True, None
+    versions: set[int] = set()
+    for part in text.split(","):
+        match = _ENTITY_TAG.fullmatch(part.strip())
+        if match is None:
+            raise BadRequest(
+                f'If-Match must be "*" or entity tags like "3" (the ETag of the record), '
+                f"not {header!r}",
+                header="If-Match",
+            )
+        weak, tag = match.groups()
+        if not weak and tag.isdigit() and len(tag) <= 10:
+            versions.add(int(tag))
+    return True, frozenset(versions)
+
+
 def _summary(outcomes: list[Any]) -> dict[str, Any]:
     return {"records": [msgspec.to_builtins(o) for o in outcomes]}
 
@@ -83,8 +113,13 @@ async def update_record(request: web.Request) -> web.Response:
             f"the body's id ({given}) is not the record at this URL ({record_id})", field="id"
         )
     draft = {**drafts[0], "id": record_id}
-    outcomes = await node.publisher.publish([draft])
-    return json_response(_summary(outcomes))
+    given, versions = read_if_match(request.headers.get("If-Match"))
+    outcomes = await node.publisher.publish(
+        [draft], expected={record_id: versions} if given else None
+    )
+    response = json_response(_summary(outcomes))
+    response.headers["ETag"] = f'"{outcomes[0].version}"'
+    return response
 
 
 @routes.delete(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
@@ -102,5 +137,8 @@ async def withdraw_record(request: web.Request) -> web.Response:
             ) from None
         reason = payload.get("reason")
     record_id = records_base(node.config.base_url) + request.match_info["slug"]
-    outcome = await node.publisher.withdraw(record_id, reason)
+    given, versions = read_if_match(request.headers.get("If-Match"))
+    outcome = await node.publisher.withdraw(
+        record_id, reason, expected={record_id: versions} if given else None
+    )
     return json_response(msgspec.to_builtins(outcome))
