@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")
     verify.add_argument("source", help="a record file or URL")
+    verify.add_argument(
+        "--home", type=Path, help="use this node's address rules (its allow_private_peers)"
+    )
+    verify.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow loopback and private addresses (refused by default, as the node does)",
+    )
     verify.set_defaults(run=commands.verify)
 
     token = sub.add_parser("token", help="editor API tokens")

@@ -168,7 +168,10 @@ async def export(args: argparse.Namespace) -> int:
 
 
 async def verify(args: argparse.Namespace) -> int:
-    report = await verify_source(args.source)
+    allow_private = args.allow_private
+    if args.home is not None:
+        allow_private = allow_private or load_config(args.home).federation.allow_private_peers
+    report = await verify_source(args.source, allow_private=allow_private)
     for line in report.lines():
         print(line)
     return 0 if report.holds else 1

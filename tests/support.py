@@ -65,7 +65,7 @@ async def start_node(
                 NodeConfig(
                     node=NodeSection(base_url=url, name=name, country=country),
                     server=ServerSection(host="127.0.0.1", port=port),
-                    federation=FederationSection(allow_private_peers=True, **federation),
+                    federation=FederationSection(**{"allow_private_peers": True, **federation}),
                 )
             ),
             NodeConfig,

@@ -66,6 +66,8 @@ class Federation:
             max_age=config.signature_max_age_seconds,
             rate=config.inbound_rate_per_second,
             burst=config.inbound_burst,
+            source_rate=config.inbound_source_rate_per_second,
+            source_burst=config.inbound_source_burst,
         )
         self.verifier = Verifier(config.verify_processes)
         self.directory = OriginDirectory(self.client)

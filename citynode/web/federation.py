@@ -31,7 +31,7 @@ async def signed(request: web.Request) -> tuple[str, bytes]:
     federation.guard.check_size(request.content_length)
     body = await request.read()
     signer = await federation.guard.authenticate(
-        request.method, request.raw_path, request.headers, body
+        request.method, request.raw_path, request.headers, body, request.remote
     )
     peer = await peer_store.get_peer(request.app[NODE].db.reader, signer)
     if peer is not None and peer.sync.state == "blocked":
