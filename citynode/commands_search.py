@@ -57,7 +57,7 @@ async def search(args: argparse.Namespace) -> int:
             sort=args.sort,
             limit=max(1, min(args.limit, 100)),
         )
-        result = await run_search(node.db.reader, query)
+        result = await run_search(node.db.reader, query, keys=node.known_keys)
     for line in table(result, shutil.get_terminal_size((100, 20)).columns):
         print(line)
     return 0

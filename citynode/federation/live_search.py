@@ -87,7 +87,7 @@ async def answer(node: Node, body: bytes) -> bytes:
             "this node does not answer live searches (its operator has not set live_search)"
         )
     request = decode_as(body, SearchRequest)
-    result = await search(node.db.reader, query_of(request))
+    result = await search(node.db.reader, query_of(request), keys=node.known_keys)
     hits = [
         SearchHit(
             id=hit.id,
@@ -133,7 +133,7 @@ async def live(
 ) -> LiveResult:
     """Local results plus every approved peer's, fused by reciprocal rank under one deadline."""
     started = time.monotonic()
-    local = await search(node.db.reader, query)
+    local = await search(node.db.reader, query, keys=node.known_keys)
     peers = [
         p
         for p in await peer_store.list_peers(node.db.reader)

@@ -37,7 +37,9 @@ from citynode.search.concepts import LabelMap
 from citynode.search.expression import parse
 from citynode.search.index import FACET_SEP, FACETS_SEP
 from citynode.search.snippets import snippet
+from citynode.storage.records import Signing, signing_facts
 from citynode.storage.search_schema import SUMMARY_WEIGHT, TAG_WEIGHT, TITLE_WEIGHT
+from citynode.trust import KnownKeys
 from protocol.records import pick_text
 
 FACETS: Final = (
@@ -84,7 +86,7 @@ class Hit(Struct, kw_only=True):
     title: str
     title_lang: str
     snippet: str  # HTML: text escaped, matched words in <mark>
-    signature: str
+    signature: str  # verified | revoked | unverified, as of the query (citynode/trust.py)
     version: int
     modified: str
     why: list[str]
@@ -214,8 +216,15 @@ def _count(facets: list[str]) -> list[tuple[str, int]]:
 
 
 async def hits_for(
-    conn: aiosqlite.Connection, docids: list[int], stems: set[str], found: dict[str, str], lang: str
+    conn: aiosqlite.Connection,
+    docids: list[int],
+    stems: set[str],
+    found: dict[str, str],
+    lang: str,
+    keys: KnownKeys | None = None,
 ) -> list[Hit]:
+    """The hits for a page of docids. `keys`: the node's key states, for each hit's signature
+    status at read time (citynode/trust.py); without them, the status stored when indexed."""
     if not docids:
         return []
     rows = await fetch(
@@ -226,6 +235,7 @@ async def hits_for(
         [msgspec.json.encode(docids).decode()],
     )
     by_docid = {row[0]: row for row in rows}
+    signing = await signing_facts(conn, [row[1] for row in rows]) if keys is not None else {}
     hits = []
     for docid in docids:
         row = by_docid.get(docid)
@@ -251,7 +261,7 @@ async def hits_for(
                 title=title,
                 title_lang=title_lang,
                 snippet=text,
-                signature=row[8],
+                signature=_status(keys, signing.get(row[1]), row[8]),
                 version=row[6],
                 modified=row[7],
                 why=(why or ["text"]) if stems else why,
@@ -260,10 +270,25 @@ async def hits_for(
     return hits
 
 
+def _status(keys: KnownKeys | None, facts: Signing | None, indexed: str) -> str:
+    if keys is None:
+        return indexed
+    if facts is None:
+        return "unverified"
+    return keys.status(facts.publisher, facts.key_id, facts.signed_at)
+
+
 async def search(
-    conn: aiosqlite.Connection, query: SearchQuery, *, labels: LabelMap | None = None
+    conn: aiosqlite.Connection,
+    query: SearchQuery,
+    *,
+    labels: LabelMap | None = None,
+    keys: KnownKeys | None = None,
 ) -> SearchResult:
-    """Run a query against the local index (read-only; any connection to the database)."""
+    """Run a query against the local index (read-only; any connection to the database).
+
+    `keys` (the node's `KnownKeys`) gives each hit its signature status as of now.
+    """
     parsed = parse(query.text, concepts.default_labels() if labels is None else labels)
     notices = list(parsed.notices)
     facets = {f: sorted(set(v)) for f, v in query.facets.items() if v}
@@ -285,7 +310,7 @@ async def search(
         page = [row[0] for row in rows]
         return SearchResult(
             total=total,
-            hits=await hits_for(conn, page, set(), {}, query.lang),
+            hits=await hits_for(conn, page, set(), {}, query.lang, keys),
             facets=_facet_lists(counted, query.lang),
             notices=notices,
         )
@@ -312,7 +337,7 @@ async def search(
     counted = _count([row[1] for row in found])
     return SearchResult(
         total=total,
-        hits=await hits_for(conn, page, parsed.stems, parsed.concepts, query.lang),
+        hits=await hits_for(conn, page, parsed.stems, parsed.concepts, query.lang, keys),
         facets=_facet_lists(counted, query.lang),
         notices=notices,
         total_exact=exact,

@@ -15,12 +15,18 @@ import aiosqlite
 
 from citynode.search import concepts
 from citynode.search.query import Hit, _candidates, _padded, _score, fetch, hits_for
+from citynode.trust import KnownKeys
 
 MAX_TERMS: Final = 12
 
 
 async def similar(
-    conn: aiosqlite.Connection, record_id: str, *, limit: int = 5, lang: str = "en"
+    conn: aiosqlite.Connection,
+    record_id: str,
+    *,
+    limit: int = 5,
+    lang: str = "en",
+    keys: KnownKeys | None = None,
 ) -> list[Hit]:
     """Up to `limit` records from other cities most like `record_id` (empty if not indexed)."""
     rows = await fetch(
@@ -48,4 +54,4 @@ async def similar(
     )
     found.sort(key=lambda row: (_score(groups, row[4], row[5], row[3]), row[0]), reverse=True)
     page = [row[0] for row in found[:limit] if row[0] != docid]
-    return await hits_for(conn, page, set(terms), dict.fromkeys(iris, ""), lang)
+    return await hits_for(conn, page, set(terms), dict.fromkeys(iris, ""), lang, keys)

@@ -18,7 +18,15 @@ from citynode.federation.service import Federation
 from citynode.storage import peers as peer_store
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
-from protocol.messages import DigestRequest, InboxNotice, PeerRequest, decode_as, encode_message
+from protocol.messages import (
+    DigestRequest,
+    InboxNotice,
+    KeyNotice,
+    PeerRequest,
+    decode_as,
+    decode_message,
+    encode_message,
+)
 
 FEDERATION = web.AppKey("federation", Federation)
 
@@ -57,9 +65,18 @@ async def changes(request: web.Request) -> web.Response:
 
 @routes.post("/fed/v1/inbox")
 async def inbox(request: web.Request) -> web.Response:
+    """Notices: "pull me" (`InboxNotice`) and "my keys changed" (`KeyNotice`)."""
     signer, body = await signed(request)
-    notice = decode_as(body, InboxNotice)
-    outcome = await request.app[FEDERATION].peering.handle_notice(signer, notice)
+    federation = request.app[FEDERATION]
+    match decode_message(body):
+        case InboxNotice() as notice:
+            outcome = await federation.peering.handle_notice(signer, notice)
+        case KeyNotice() as key_notice:
+            outcome = await federation.key_changes.received(signer, key_notice)
+        case other:
+            raise BadRequest(
+                f"the inbox takes an InboxNotice or a KeyNotice, not a {type(other).__name__}"
+            )
     return json_response({"status": outcome}, status=202)
 
 

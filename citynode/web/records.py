@@ -120,6 +120,7 @@ async def list_records(request: web.Request) -> web.Response:
                 "modified": row.modified,
                 "status": document.get("status"),
                 "title": _title(document),
+                "signature": node.known_keys.status_of(document),
                 "origin": {
                     "did": row.origin,
                     "city": city.city if city else None,
@@ -173,7 +174,8 @@ async def _represent(
     if chosen == neg.HTML:
         node = request.app[NODE]
         cities = await all_origins(node.db.reader)
-        html = record_page(document, cities.get(row.origin), request)
+        signature = node.known_keys.status_of(document)
+        html = record_page(document, cities.get(row.origin), request, signature)
         return web.Response(status=status, text=html, content_type="text/html", headers=headers)
     fmt = "turtle" if chosen == neg.TURTLE else "nt"
     body = await asyncio.to_thread(rdf.serialize, [document], fmt)

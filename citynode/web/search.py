@@ -62,7 +62,7 @@ async def search_records(request: web.Request) -> web.Response:
     generation = node.db.generation
     body = cache.get(key, generation)
     if body is None:
-        body = msgspec.json.encode(await search(node.db.reader, query))
+        body = msgspec.json.encode(await search(node.db.reader, query, keys=node.known_keys))
         cache.put(key, generation, body)
     return web.Response(body=body, content_type="application/json")
 
@@ -74,5 +74,7 @@ async def similar_records(request: web.Request) -> web.Response:
     record_id = records_base(node.config.base_url) + request.match_info["slug"]
     slug_of(record_id, node.config.base_url)
     query = read_query(request)
-    hits = await similar(node.db.reader, record_id, limit=query.limit, lang=query.lang)
+    hits = await similar(
+        node.db.reader, record_id, limit=query.limit, lang=query.lang, keys=node.known_keys
+    )
     return json_response({"id": record_id, "similar": msgspec.to_builtins(hits)})
