@@ -101,7 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a bearer token for the editor API")
     _home(create)
     create.add_argument("--label", default="editor", help="who or what the token is for")
+    create.add_argument(
+        "--expires", help="valid for a time (12h, 90d, 8w) or until a UTC date (2027-01-31)"
+    )
     create.set_defaults(run=commands.token_create)
+    listing = token_sub.add_parser("list", help="tokens: label, state, created, expiry")
+    _home(listing)
+    listing.set_defaults(run=commands.token_list)
+    revoke_token = token_sub.add_parser("revoke", help="refuse a token from now on")
+    _home(revoke_token)
+    revoke_token.add_argument("token_id", help="the id `token list` shows")
+    revoke_token.set_defaults(run=commands.token_revoke)
 
     key = sub.add_parser("key", help="signing keys")
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")

@@ -13,7 +13,8 @@ from citynode import rdf
 from citynode.errors import BadRequest, Unauthorized, UnsupportedMediaType
 from citynode.publishing import require_draft_list
 from citynode.record_ids import records_base
-from citynode.storage.tokens import token_label
+from citynode.storage.records import now_utc
+from citynode.storage.tokens import find_token
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
 
@@ -31,10 +32,14 @@ async def require_editor(request: web.Request) -> str:
             "this needs an editor token: send 'Authorization: Bearer <token>' "
             "(create one with `citynode token create`)"
         )
-    label = await token_label(request.app[NODE].db.reader, token.strip())
-    if label is None:
-        raise Unauthorized("the token is not valid or was revoked")
-    return label
+    info = await find_token(request.app[NODE].db.reader, token.strip())
+    state = info.state(now_utc()) if info is not None else None
+    if info is None or state != "active":
+        why = {None: "is not a token of this node", "revoked": "was revoked"}.get(
+            state, f"expired at {info.expires if info else ''}"
+        )
+        raise Unauthorized(f"the token {why}", invalid_token=True)
+    return info.label
 
 
 async def _drafts(request: web.Request) -> list[dict[str, Any]]:
