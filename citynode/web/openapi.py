@@ -29,6 +29,17 @@ def _ok(
     return {"description": description, "content": {m: {"schema": schema} for m in media}}
 
 
+#: RFC 9110 section 13.1.1: the ETag the record was read with; 412 if it changed since.
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": (
+        'the record\'s ETag (`"3"`) or `*`; a mismatch answers 412 naming the current version'
+    ),
+    "schema": {"type": "string"},
+}
+
 _SLUG = {
     "name": "slug",
     "in": "path",
@@ -212,17 +223,17 @@ def document(base_url: str) -> dict[str, Any]:
                 "put": {
                     "summary": "Publish a new version of a record",
                     "security": [{"editorToken": []}],
-                    "parameters": [_SLUG],
+                    "parameters": [_SLUG, _IF_MATCH],
                     "requestBody": _DRAFT_BODY,
-                    "responses": {"200": _PUBLISHED, **_errors(400, 401, 413, 415, 422)},
+                    "responses": {"200": _PUBLISHED, **_errors(400, 401, 412, 413, 415, 422)},
                 },
                 "delete": {
                     "summary": "Withdraw a record (publishes a signed tombstone)",
                     "security": [{"editorToken": []}],
-                    "parameters": [_SLUG],
+                    "parameters": [_SLUG, _IF_MATCH],
                     "responses": {
                         "200": _ok("withdrawn", {"type": "object"}),
-                        **_errors(401, 404, 410),
+                        **_errors(400, 401, 404, 410, 412),
                     },
                 },
             },
@@ -387,7 +398,7 @@ def _federation_paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": _ok("added", {"type": "object"}),
-                    **_errors(400, 401, 403, 502),
+                    **_errors(400, 401, 403, 422, 502),
                 },
             },
         },
