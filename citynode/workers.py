@@ -16,6 +16,11 @@ Two guards, installed in each worker before it runs any task:
 - A watcher thread in the worker that exits it when `os.getppid()` changes: the safety net on
   other systems, and for a parent that died before prctl ran.
 
+Both start in the initializer, which runs once the spawned interpreter has started and
+imported the parent's main module: a worker whose parent dies while it is still starting exits
+when it reaches the initializer (it finds its parent gone), so on a loaded machine it may
+outlive its parent by the time its start-up takes, never longer.
+
 Lifetime: owners create pools where their other resources are created (the app's `cleanup_ctx`,
 through `Node` and `Federation`) and `close()` them there. Creating a pool costs nothing: no
 process (not even multiprocessing's resource tracker) starts before the first `submit`.

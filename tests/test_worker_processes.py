@@ -60,18 +60,32 @@ def is_worker(pid: int) -> bool:
         return False
 
 
+def ready(pid: int) -> bool:
+    """A worker past its initializer: it runs the parent-watch thread beside its main one."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) >= 2
+    except OSError:
+        return False
+
+
 def alive(pid: int, started: int) -> bool:
     stat = _stat(pid)
     return stat is not None and stat[0] != "Z" and stat[2] == started
 
 
 def wait_for_workers(process: subprocess.Popen[Any], within: float = 60.0) -> dict[int, int]:
-    """The children of `process` once a worker pool has started in it."""
+    """The children of `process` once its worker pool is up (every worker past its guards).
+
+    A worker still starting (importing, before its initializer) when its parent dies exits as
+    soon as it reaches the initializer (citynode/workers.py); on a loaded machine that can take
+    longer than the grace period, so the test kills a pool that is up.
+    """
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         found = children(process.pid)
-        if any(is_worker(pid) for pid in found):
-            return found
+        workers = [pid for pid in found if is_worker(pid)]
+        if workers and all(ready(pid) for pid in workers):
+            return children(process.pid)
         if process.poll() is not None:
             raise AssertionError(f"the command ended before its workers were seen: {found}")
         time.sleep(0.01)
