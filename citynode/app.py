@@ -17,28 +17,40 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.web import assets, editor, federation, openapi, peers, records, search, wellknown
+from citynode.web.browser import browser_headers
+from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.keys import CONFIG, FEDERATION, FOLLOWINGS, NODE, OPERATIONS, SEARCH_CACHE
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
+#: Every web module's routes; each operation declares its contract (citynode/web/contract.py).
+ROUTES: tuple[Routes, ...] = (
+    wellknown.routes,
+    records.routes,
+    editor.routes,
+    openapi.routes,
+    federation.routes,
+    peers.routes,
+    search.routes,
+    assets.routes,
+)
 
 
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+        middlewares=[error_middleware],
+        client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
-    app.add_routes(wellknown.routes)
-    app.add_routes(records.routes)
-    app.add_routes(editor.routes)
-    app.add_routes(openapi.routes)
-    app.add_routes(federation.routes)
-    app.add_routes(peers.routes)
-    app.add_routes(search.routes)
-    app[search.SEARCH_CACHE] = SearchCache()
+    app[OPERATIONS] = []
+    for group in ROUTES:
+        group.add_to(app.router)
+        app[OPERATIONS].extend(group.operations)
+    app[SEARCH_CACHE] = SearchCache()
+    app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     return app
@@ -76,7 +88,7 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
-    app[federation.FEDERATION] = service
+    app[FEDERATION] = service
     try:
         yield
     finally:
