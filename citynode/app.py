@@ -17,11 +17,20 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.web import assets, editor, federation, openapi, peers, records, search, wellknown
 from citynode.web.browser import browser_headers
 from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FEDERATION, FOLLOWINGS, NODE, OPERATIONS, SEARCH_CACHE
+from citynode.web.keys import (
+    CONFIG,
+    FEDERATION,
+    FOLLOWINGS,
+    NODE,
+    OPERATIONS,
+    SEARCH,
+    SEARCH_CACHE,
+)
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -52,6 +61,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app[SEARCH_CACHE] = SearchCache()
     app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
+    app.cleanup_ctx.append(_search_context)
     app.cleanup_ctx.append(_federation_context)
     return app
 
@@ -84,11 +94,25 @@ async def _flush_rejections(node: Node) -> None:
             log.exception("could not write the refusal counters")
 
 
+async def _search_context(app: web.Application) -> AsyncIterator[None]:
+    # The index and its indexer, a follower of the change log (search/service.py).
+    service = await SearchService.for_serving(app[NODE])
+    await service.start()
+    app[SEARCH] = service
+    if service.following is not None:
+        app[FOLLOWINGS].append(service.following)
+    try:
+        yield
+    finally:
+        await service.close()
+
+
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
     app[FEDERATION] = service
+    app[FOLLOWINGS].append(service.notices)
     try:
         yield
     finally:

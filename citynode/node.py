@@ -22,7 +22,6 @@ from citynode.storage.db import Database
 from citynode.storage.origins import put_origin
 from citynode.storage.records import now_utc
 from citynode.trust import KnownKeys
-from citynode.workers import WorkerPool
 
 log = logging.getLogger("citynode.node")
 #: How often a running node looks for key changes made by other processes.
@@ -48,10 +47,7 @@ class Node:
             country=config.node.country,
             wikidata=config.node.wikidata,
         )
-        #: The search text analysis process for big batches (started on first use; closed with
-        #: the node, so it lives exactly as long as the app or the command).
-        self.analysis = WorkerPool(1, name="search-analysis")
-        self.publisher = Publisher(db, keyring, self.origin, analysis=self.analysis)
+        self.publisher = Publisher(db, keyring, self.origin)
         #: Refused requests, counted in memory and written in batches (see `Tally`).
         self.rejections = Tally()
 
@@ -111,7 +107,6 @@ class Node:
         return await read_counters(self.db.reader)
 
     async def close(self) -> None:
-        self.analysis.close()
         await self.rejections.flush(self.db)
         await self.db.close()
 

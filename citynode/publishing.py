@@ -1,4 +1,4 @@
-"""Publishing: a draft becomes a validated, signed, stored and indexed record version.
+"""Publishing: a draft becomes a validated, signed and stored record version.
 
 A draft is a record without the metadata the node owns (`version`, `previousVersion`, `issued`,
 `modified`, `publisher`, `proof`); its `id` and a Result's `resultOf` may be relative
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -21,7 +20,6 @@ from citynode.errors import BadRequest, Conflict, Gone, NotFound, PreconditionFa
 from citynode.identity import Keyring, NodeIdentity
 from citynode.origins import Origin
 from citynode.record_ids import records_base, resolve_iri, slug_of, slugify, version_iri
-from citynode.search import index as search_index
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.validation import check_shapes, raise_batch_errors
@@ -93,34 +91,19 @@ class Publisher:
     IMMEDIATE`: one writer across processes), the held versions are read again; a draft whose
     record moved meanwhile is built again on the new version, `If-Match` is judged there, and
     the signing key is the one the keys table holds at that moment. Every writer then gets
-    the truth about its own version, and the index is fed exactly what was stored.
+    the truth about its own version, and the views that follow the change log (the search
+    index, push notices) see exactly what was stored.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        keyring: Keyring,
-        origin: Origin,
-        *,
-        analysis: Executor | None = None,
-    ) -> None:
+    def __init__(self, db: Database, keyring: Keyring, origin: Origin) -> None:
         self.db = db
         self.keyring = keyring
-        self.analysis = analysis
         self.origin = origin
         self.base_url = keyring.base_url
-        # Called after every committed write (federation sends push notices from here); a
-        # listener must be cheap and must not raise.
-        self.listeners: list[Callable[[], None]] = []
 
     @property
     def identity(self) -> NodeIdentity:
         return self.keyring.identity
-
-    def notify(self) -> None:
-        """Tell the listeners a write was committed."""
-        for listener in self.listeners:
-            listener()
 
     def _draft_id(self, draft: dict[str, Any], taken: set[str]) -> str:
         raw = draft.get("id")
@@ -334,7 +317,7 @@ class Publisher:
         progress: Callable[[int], None] | None = None,
         shacl: bool = True,
     ) -> list[Published]:
-        """Validate, sign, store and index a batch of drafts, all or nothing.
+        """Validate, sign and store a batch of drafts, all or nothing.
 
         Validation is the Structs (every record) and then the SHACL shapes (`shacl`, in a worker
         thread: about 5 ms a record, so bulk paths that already passed the shapes may skip it).
@@ -355,31 +338,22 @@ class Publisher:
                 if entry.outcome.outcome != "unchanged"
             ]
             await asyncio.to_thread(check_shapes, changed)
-        wrote = False
         async with self.db.transaction() as conn:
             await self._settle(conn, plan, expected)
             items: list[store.NewVersion] = []
-            signed_docs: list[dict[str, Any]] = []
             for entry in plan.entries:
                 if entry.outcome.outcome == "unchanged":
                     continue
                 signed, body = self.sign(entry.record)
                 items.append(store.new_version_of(signed, body))
-                signed_docs.append(signed)
                 if progress is not None:
                     progress(1)
             if items:
+                # Only the store: the search index, push notices and every other view follow
+                # the change log (storage/log.py) and pick this write up from there.
                 stored = await store.append(conn, items)
                 if len(stored) != len(items):  # cannot happen while we hold the write lock
                     raise RuntimeError("a settled version was not stored; nothing was written")
-                await search_index.put_many(
-                    conn,
-                    [(doc, self.origin, "verified") for doc in signed_docs],
-                    pool=self.analysis,
-                )
-                wrote = True
-        if wrote:
-            self.notify()
         return [entry.outcome for entry in plan.entries]
 
     async def withdraw(
@@ -425,8 +399,6 @@ class Publisher:
                 tombstone["reason"] = reason
             signed, body = self.sign(parse_record(tombstone))
             await store.append(conn, [store.new_version_of(signed, body)])
-            await search_index.remove(conn, record_id)
-        self.notify()
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )

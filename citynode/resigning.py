@@ -11,12 +11,9 @@ verifiable.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from citynode.origins import Origin
 from citynode.publishing import Published, Publisher
 from citynode.record_ids import version_iri
-from citynode.search import index as search_index
 from citynode.storage import records as store
 from protocol.records import parse_record
 
@@ -46,7 +43,6 @@ async def resign(
 async def _resign_batch(publisher: Publisher, ids: list[str]) -> list[Published]:
     outcomes: list[Published] = []
     items: list[store.NewVersion] = []
-    indexed: list[tuple[dict[str, Any], Origin, str]] = []
     async with publisher.db.transaction() as conn:
         await publisher.keyring.refresh(conn)
         identity = publisher.identity
@@ -67,8 +63,6 @@ async def _resign_batch(publisher: Publisher, ids: list[str]) -> list[Published]
             }
             signed, body = publisher.sign(parse_record(successor))
             items.append(store.new_version_of(signed, body))
-            if current.type != "Tombstone":
-                indexed.append((signed, publisher.origin, "verified"))
             outcomes.append(
                 Published(
                     id=record_id,
@@ -78,8 +72,6 @@ async def _resign_batch(publisher: Publisher, ids: list[str]) -> list[Published]
                 )
             )
         if items:
+            # The search index and push notices follow the change log (storage/log.py).
             await store.append(conn, items)
-            await search_index.put_many(conn, indexed, pool=publisher.analysis)
-    if items:
-        publisher.notify()
     return outcomes

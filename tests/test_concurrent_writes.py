@@ -19,6 +19,7 @@ import msgspec
 
 from tests.cli_support import ROOT, citynode, served
 from tests.drafts import practice
+from tests.federation_support import wait_for
 from tests.support import RunningNode, request_json
 
 WRITERS = 8
@@ -30,31 +31,36 @@ def _draft(n: int) -> dict[str, Any]:
     )
 
 
-def agreement(database: Path, record_id: str, told: dict[int, int]) -> None:
+async def agreement(database: Path, base_url: str, told: dict[int, int]) -> None:
     """`told`: writer -> version it was told. Store, answers and index must agree."""
+    record_id = f"{base_url}/records/plaza"
     db = sqlite3.connect(database)
     try:
         rows = db.execute(
             "SELECT version, body FROM records WHERE id = ? ORDER BY version", (record_id,)
         ).fetchall()
-        stored = {version: json.loads(body) for version, body in rows}
-        assert sorted(stored) == list(range(1, len(stored) + 1)), sorted(stored)
-        assert len(set(told.values())) == len(told), f"two writers told one version: {told}"
-        for writer, version in told.items():
-            assert stored[version]["title"]["en"] == f"Digital square {writer}", (writer, version)
         (current,) = db.execute("SELECT version FROM current WHERE id = ?", (record_id,)).fetchone()
-        assert current == max(stored)
-        indexed = db.execute(
-            "SELECT d.version, t.texts FROM search_docs d JOIN search_texts t"
-            " ON t.docid = d.docid WHERE d.id = ?",
-            (record_id,),
-        ).fetchall()
-        assert len(indexed) == 1, indexed
-        version, texts = indexed[0]
-        assert version == current
-        assert json.loads(texts)["title"] == stored[current]["title"]
     finally:
         db.close()
+    stored = {version: json.loads(body) for version, body in rows}
+    assert sorted(stored) == list(range(1, len(stored) + 1)), sorted(stored)
+    assert len(set(told.values())) == len(told), f"two writers told one version: {told}"
+    for writer, version in told.items():
+        assert stored[version]["title"]["en"] == f"Digital square {writer}", (writer, version)
+    assert current == max(stored)
+    # The index follows the change log: it must come to hold the current version's fields,
+    # and only them (one hit for the record).
+    wanted = stored[current]["title"]["en"]
+
+    async def indexed() -> bool:
+        _, body, _ = await request_json(
+            "GET", f"{base_url}/api/search?q=digital%20square&lang=en&limit=50"
+        )
+        hits = [hit for hit in body["hits"] if hit["id"] == record_id]
+        assert len(hits) <= 1, hits
+        return bool(hits) and hits[0]["version"] == current and hits[0]["title"] == wanted
+
+    await wait_for(indexed, within=20, what="the index to hold the stored current version")
 
 
 async def _put(
@@ -90,7 +96,7 @@ async def test_concurrent_puts_are_serialised_and_each_told_its_version(
         assert etag == f'"{outcome["version"]}"'
         told[n] = outcome["version"]
     assert sorted(told.values()) == list(range(1, WRITERS + 2))
-    agreement(medellin.node.db.path, f"{medellin.url}/records/plaza", told)
+    await agreement(medellin.node.db.path, medellin.url, told)
 
 
 async def test_if_match_lets_one_writer_win_and_tells_the_others_the_version(
@@ -114,7 +120,7 @@ async def test_if_match_lets_one_writer_win_and_tells_the_others_the_version(
         assert body["code"] == "precondition_failed" and set(body) == {"code", "message", "detail"}
         assert body["detail"]["current_version"] == 2 and body["detail"]["expected"] == [1]
         assert "version 2" in body["message"]
-    agreement(medellin.node.db.path, f"{medellin.url}/records/plaza", {0: 1, won[0][0]: 2})
+    await agreement(medellin.node.db.path, medellin.url, {0: 1, won[0][0]: 2})
     # A stale tag on DELETE is refused the same way; the right one withdraws.
     status, body, _ = await request_json(
         "DELETE",
@@ -184,7 +190,6 @@ async def test_cli_publish_beside_serve_and_api_puts_agree(home: Path, tmp_path:
             *(cli(n, path) for n, path in files),
             *(api(n) for n in range(WRITERS // 2 + 1, WRITERS + 1)),
         )
-    told = {0: 1, **dict(results)}
-    assert sorted(told.values()) == list(range(1, WRITERS + 2)), told
-    record_id = f"{url}/records/plaza"
-    agreement(home / "citynode.db", record_id, told)
+        told = {0: 1, **dict(results)}
+        assert sorted(told.values()) == list(range(1, WRITERS + 2)), told
+        await agreement(home / "citynode.db", url, told)

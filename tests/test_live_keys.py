@@ -124,6 +124,13 @@ async def _search_status(node: RunningNode, record_id: str) -> str | None:
     return next((h["signature"] for h in body["hits"] if h["id"] == record_id), None)
 
 
+async def _shows(node: RunningNode, record_id: str, status: str) -> None:
+    async def check() -> bool:
+        return await _search_status(node, record_id) == status
+
+    await wait_for(check, within=20, what=f"{record_id} {status} in {node.url}'s search")
+
+
 async def test_a_revocation_reaches_peers_and_relayed_copies(node_factory: Factory) -> None:
     # DID documents are cached for the default 5 minutes: only the notice can make this fast.
     a = await node_factory("Medellín", **FAST)
@@ -135,8 +142,8 @@ async def test_a_revocation_reaches_peers_and_relayed_copies(node_factory: Facto
     record_id = f"{a.url}/records/wifi"
     await fed(b).worker.sync_now(a.did)
     await fed(c).worker.sync_now(b.did)
-    for node in (a, b, c):
-        assert await _search_status(node, record_id) == "verified", node.url
+    for node in (a, b, c):  # the index follows the store: wait until it has the record
+        await _shows(node, record_id, "verified")
     _, record, _ = await request_json("GET", record_id)
     at = record["proof"]["created"]
 
@@ -176,5 +183,5 @@ async def test_a_revocation_reaches_peers_and_relayed_copies(node_factory: Facto
     await fed(c).worker.sync_now(b.did)
     newer = f"{a.url}/records/wifi-nuevo"
     for node in (b, c):
-        assert await _search_status(node, newer) == "verified", node.url
+        await _shows(node, newer, "verified")
     assert fed(b).key_changes.stats["sent"] >= 1  # B passed the news on to C

@@ -21,6 +21,7 @@ from citynode.web.keys import NODE
 from citynode.web.params import read_path
 from citynode.web.records import SLUG_ROUTE, SlugPath
 from citynode.web.responses import respond
+from citynode.web.search import Searchable, searchable_write
 
 routes = Routes("editor")
 
@@ -43,10 +44,19 @@ DRAFTS = Body(
 )
 
 
-class PublishSummary(msgspec.Struct, kw_only=True):
-    """What happened to each record of the request, in order."""
+class PublishSummary(Searchable, kw_only=True):
+    """What happened to each record of the request, in order, and whether search has it yet."""
 
     records: list[Published]
+
+
+class WithdrawSummary(Searchable, kw_only=True):
+    """The tombstone published, and whether search has dropped the record yet."""
+
+    id: str
+    version: int
+    type: str
+    outcome: str
 
 
 class WithdrawBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -114,7 +124,8 @@ async def create_records(request: web.Request) -> web.Response:
     await require_editor(request)
     drafts = await _drafts(request)
     outcomes = await request.app[NODE].publisher.publish(drafts, require_new=True)
-    return respond(PublishSummary(records=outcomes), status=201)
+    searchable = await searchable_write(request)
+    return respond(PublishSummary(records=outcomes, **searchable), status=201)
 
 
 _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e]*)"')
@@ -179,7 +190,11 @@ async def update_record(request: web.Request) -> web.Response:
     outcomes = await node.publisher.publish(
         [draft], expected={record_id: versions} if given else None
     )
-    return respond(PublishSummary(records=outcomes), headers={"ETag": f'"{outcomes[0].version}"'})
+    searchable = await searchable_write(request)
+    return respond(
+        PublishSummary(records=outcomes, **searchable),
+        headers={"ETag": f'"{outcomes[0].version}"'},
+    )
 
 
 @routes.delete(
@@ -188,7 +203,7 @@ async def update_record(request: web.Request) -> web.Response:
     path=SlugPath,
     body=Body({"application/json": WithdrawBody}, required=False),
     headers=[_IF_MATCH],
-    responses={200: Published},
+    responses={200: WithdrawSummary},
     errors=(404, 410, 412, 422),
     auth="editor",
 )
@@ -204,8 +219,8 @@ async def withdraw_record(request: web.Request) -> web.Response:
         ).reason
     record_id = records_base(node.config.base_url) + slug
     given, versions = read_if_match(request.headers.get("If-Match"))
-    return respond(
-        await node.publisher.withdraw(
-            record_id, reason, expected={record_id: versions} if given else None
-        )
+    outcome = await node.publisher.withdraw(
+        record_id, reason, expected={record_id: versions} if given else None
     )
+    searchable = await searchable_write(request)
+    return respond(WithdrawSummary(**msgspec.structs.asdict(outcome), **searchable))
