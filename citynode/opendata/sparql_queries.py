@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import re
 import resource
-import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any, Final
@@ -35,6 +34,7 @@ import pyoxigraph as ox
 from citynode.errors import BadRequest, Forbidden, NodeError, NotAcceptable, TooManyRequests
 from citynode.opendata import sparql_results as results
 from citynode.web.negotiation import choose
+from citynode.workers import die_with_parent
 
 log = logging.getLogger("citynode.sparql")
 
@@ -135,18 +135,12 @@ def refuse_service(query: str) -> None:
 # --- the worker process --------------------------------------------------------------------
 
 
-def _watch_parent(parent: int) -> None:
-    """Exit when the node that started this process is gone (even after kill -9)."""
-    while True:
-        if os.getppid() != parent:
-            os._exit(0)
-        time.sleep(0.5)
-
-
 def _worker_main(conn: Connection, parent: int) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # Dies with the node, even after kill -9 (citynode/workers.py: PR_SET_PDEATHSIG from the
+    # thread that started it, the event loop's, and a watcher thread).
+    die_with_parent(parent, None)
     conn.send_bytes(READY)  # imports done: a query's deadline starts now, not at spawn
     decoder = msgspec.msgpack.Decoder(QueryRequest)
     encoder = msgspec.msgpack.Encoder()
@@ -273,8 +267,10 @@ class _Worker:
         self.process.start()
         child.close()
         self.snapshot = ""
-        # Spawning imports the node's modules (~0.5 s, more on a loaded machine): wait for the
-        # process to say it is ready, so that time never counts against a query.
+
+    def wait_ready(self) -> None:
+        """Spawning imports the node's modules (~0.5 s, more on a loaded machine): wait for the
+        process to say it is ready, so that time never counts against a query."""
         if not self.conn.poll(STARTUP_SECONDS) or self.conn.recv_bytes() != READY:
             self.stop()
             raise RuntimeError("a SPARQL query process did not start")
@@ -310,7 +306,7 @@ class QueryPool:
         if self._idle.empty() and len(self._workers) + self._starting < self.processes:
             self._starting += 1
             try:
-                worker = await asyncio.to_thread(_Worker, self._context)
+                worker = await self._start_worker()
             finally:
                 self._starting -= 1
             self._workers.add(worker)
@@ -356,11 +352,18 @@ class QueryPool:
         self._idle.put_nowait(worker)
         return self._decoder.decode(data)
 
+    async def _start_worker(self) -> _Worker:
+        # Started from the event loop's thread, which lives as long as the node: the kernel's
+        # parent-death signal follows the thread that forked (workers.py).
+        worker = _Worker(self._context)
+        await asyncio.to_thread(worker.wait_ready)
+        return worker
+
     async def _replace(self, worker: _Worker) -> None:
         self.replaced += 1
         self._workers.discard(worker)
         await asyncio.to_thread(worker.stop)
-        fresh = await asyncio.to_thread(_Worker, self._context)
+        fresh = await self._start_worker()
         self._workers.add(fresh)
         self._idle.put_nowait(fresh)
 
