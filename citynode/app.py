@@ -16,21 +16,55 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.ops.forwarded import forwarded_middleware, parse_networks
+from citynode.ops.metrics import Metrics
+from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.web import (
+    editor,
+    federation,
+    openapi,
+    operations,
+    peers,
+    records,
+    search,
+    wellknown,
+)
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.keys import CONFIG, FOLLOWINGS, METRICS, NODE
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
 
 
 def create_app(config: NodeConfig) -> web.Application:
+    metrics = Metrics()
+    proxies = parse_networks(config.server.trusted_proxies)
+
+    def count_slow_body(request: web.Request) -> None:
+        if NODE in request.app:
+            request.app[NODE].rejections.add("rejected.request_timeout", request.remote or "")
+
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+        # Outermost first: request id, log and timing see every answer, errors included.
+        middlewares=[
+            request_middleware(config, metrics, proxies),
+            forwarded_middleware(proxies),
+            body_deadline(config.server.body_timeout_seconds, count_slow_body),
+            error_middleware,
+        ],
+        client_max_size=config.server.max_body_bytes,
+        # aiohttp's keep-alive timer runs from the moment a connection opens and closes it
+        # while no request is in progress: a client dripping its headers is cut off here.
+        handler_args={"keepalive_timeout": config.server.header_timeout_seconds},
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
+    app[METRICS] = metrics
+    app.on_response_prepare.append(add_request_id)
+    app.add_routes(operations.routes)
+    if config.ops.metrics:
+        app.add_routes(operations.metrics_routes)
     app.add_routes(wellknown.routes)
     app.add_routes(records.routes)
     app.add_routes(editor.routes)

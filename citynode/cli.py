@@ -7,7 +7,6 @@ in plain words (naming the file, row or field) with exit status 1; usage errors 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ import uvloop
 
 from citynode import commands, commands_peers, commands_search
 from citynode.errors import NodeError
+from citynode.ops import logs
 from protocol.errors import ProtocolError
 from vocab import VocabError
 
@@ -167,10 +167,8 @@ def _search_command(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Text for commands a person runs; `serve` switches to the config's format (JSON by default).
+    logs.configure("text", "debug" if args.verbose else "info")
     run: Runner = args.run
     try:
         return uvloop.run(run(args))

@@ -26,6 +26,7 @@ from citynode.exports import write_csv
 from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
+from citynode.ops import logs
 from citynode.progress import Progress
 from citynode.publishing import BatchInvalid
 from citynode.storage import records as store
@@ -69,6 +70,7 @@ async def init(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    logs.configure(config.ops.log_format, "debug" if args.verbose else config.ops.log_level)
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     runner = web.AppRunner(create_app(config), access_log=None)

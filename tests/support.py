@@ -53,23 +53,27 @@ async def start_node(
     name: str = "Medellín",
     country: str = "CO",
     sock: socket.socket | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
     **federation: Any,
 ) -> RunningNode:
-    """Create (if new) and start a node on loopback; it gets an editor token."""
+    """Create (if new) and start a node on loopback; it gets an editor token.
+
+    `sections` sets other settings of a new node: {"ops": {"ready_max_lag_seconds": 1}}.
+    """
     sock = sock or free_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     if not (home / "citynode.toml").exists():
-        config = msgspec.convert(
-            msgspec.to_builtins(
-                NodeConfig(
-                    node=NodeSection(base_url=url, name=name, country=country),
-                    server=ServerSection(host="127.0.0.1", port=port),
-                    federation=FederationSection(allow_private_peers=True, **federation),
-                )
-            ),
-            NodeConfig,
+        raw = msgspec.to_builtins(
+            NodeConfig(
+                node=NodeSection(base_url=url, name=name, country=country),
+                server=ServerSection(host="127.0.0.1", port=port),
+                federation=FederationSection(allow_private_peers=True, **federation),
+            )
         )
+        for section, values in (sections or {}).items():
+            raw[section] = {**raw.get(section, {}), **values}
+        config = msgspec.convert(raw, NodeConfig)
         await create_home(config, home)
     runner = web.AppRunner(create_app(load_config(home)), access_log=None)
     await runner.setup()

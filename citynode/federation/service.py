@@ -116,6 +116,10 @@ class Federation:
             self._tasks.append(asyncio.create_task(self.worker.run_forever()))
             self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
 
+    def running(self) -> bool:
+        """The background worker and notifier are alive (readiness, citynode/ops/health.py)."""
+        return bool(self._tasks) and all(not task.done() for task in self._tasks)
+
     async def close(self) -> None:
         with contextlib.suppress(ValueError):
             self.node.publisher.listeners.remove(self.notifier.changed)

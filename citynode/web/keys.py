@@ -6,6 +6,7 @@ from aiohttp import web
 
 from citynode.config import NodeConfig
 from citynode.node import Node
+from citynode.ops.metrics import Metrics
 from citynode.storage.log import Following
 
 CONFIG = web.AppKey("config", NodeConfig)
@@ -14,3 +15,5 @@ NODE = web.AppKey("node", Node)
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: This app's Prometheus registry and request-path metrics (one per app: tests run several).
+METRICS = web.AppKey("metrics", Metrics)

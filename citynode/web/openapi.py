@@ -208,6 +208,7 @@ def document(base_url: str) -> dict[str, Any]:
                 }
             },
             **_federation_paths(),
+            **_operations_paths(),
             "/api/records/{slug}": {
                 "put": {
                     "summary": "Publish a new version of a record",
@@ -392,6 +393,42 @@ def _federation_paths() -> dict[str, Any]:
             },
         },
         "/api/peers/{action}": _peer_action(),
+    }
+
+
+def _operations_paths() -> dict[str, Any]:
+    """/healthz, /readyz and /metrics (citynode/web/operations.py)."""
+    check = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}, "detail": {"type": "string"}},
+    }
+    ready = {
+        "type": "object",
+        "properties": {
+            "status": {"const": "ready"},
+            "checks": {"type": "object", "additionalProperties": check},
+        },
+    }
+    return {
+        "/healthz": {
+            "get": {
+                "summary": "Liveness: the node's process answers",
+                "responses": {"200": _ok("alive", {"type": "object"})},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: database open, every change-log follower caught up "
+                "within ops.ready_max_lag_seconds, the federation worker running",
+                "responses": {"200": _ok("ready", ready), **_errors(503)},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (text exposition format 0.0.4)",
+                "responses": {"200": _ok("metrics", {"type": "string"}, ("text/plain",))},
+            }
+        },
     }
 
 
