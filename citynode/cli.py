@@ -106,10 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--at", help="compromise time (UTC, default now)")
     revoke.set_defaults(run=commands.key_revoke)
 
-    backup = sub.add_parser("backup", help="copy the database safely while the node runs")
+    backup = sub.add_parser(
+        "backup", help="write one archive of the node (database, keys, config) while it runs"
+    )
     _home(backup)
-    backup.add_argument("destination", type=Path)
+    backup.add_argument("destination", type=Path, help="the archive to create (.tar.gz)")
     backup.set_defaults(run=commands.backup)
+    restore = sub.add_parser(
+        "restore", help="check a backup archive, then make a new home folder from it"
+    )
+    restore.add_argument("archive", type=Path)
+    _home(restore)
+    restore.set_defaults(run=commands.restore)
 
     _federation_commands(sub)
     _search_command(sub)

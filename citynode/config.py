@@ -70,6 +70,10 @@ class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
     pages_per_turn: Annotated[int, Meta(ge=1, le=10_000)] = 20
     page_size: Annotated[int, Meta(ge=1, le=5000)] = 500
     request_timeout_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    # The longest wait before retrying a peer that failed (sync backoff and the client's
+    # per-host backoff): after a network partition heals, peers find each other again within
+    # about this long, or at once when the other side pushes a notice.
+    retry_cap_seconds: Annotated[float, Meta(gt=0)] = 21600.0
     # A burst of push notices from one peer gives at most one pull per gap.
     notice_min_gap_seconds: Annotated[float, Meta(ge=0)] = 0.25
     # Writes within this window share one push notice.

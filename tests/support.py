@@ -54,15 +54,17 @@ async def start_node(
     country: str = "CO",
     sock: socket.socket | None = None,
     sections: dict[str, dict[str, Any]] | None = None,
+    public_url: str | None = None,
     **federation: Any,
 ) -> RunningNode:
     """Create (if new) and start a node on loopback; it gets an editor token.
 
-    `sections` sets other settings of a new node: {"ops": {"ready_max_lag_seconds": 1}}.
+    `sections` sets other settings of a new node: {"ops": {"ready_max_lag_seconds": 1}};
+    `public_url` is its base URL when a relay or proxy stands in front of its socket.
     """
     sock = sock or free_socket()
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = public_url or f"http://127.0.0.1:{port}"
     if not (home / "citynode.toml").exists():
         raw = msgspec.to_builtins(
             NodeConfig(
