@@ -22,6 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
+	sh deploy/ensure-nginx.sh
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
