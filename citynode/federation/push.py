@@ -6,7 +6,9 @@ and a notice to a peer that does not follow us is simply ignored there.
 
 Fire-and-forget: a failed notice is logged and counted, nothing more, because pull (the poll
 interval) and reconcile repair anything a lost notice would have told. Bursts are debounced: a
-batch import of a thousand records gives one notice, not a thousand.
+batch import of a thousand records gives one notice, not a thousand. Each peer's notice is sent
+on its own: a slow peer delays only its own next notice (at most one in flight per peer, the
+newest cursor sent when it is done), never the others'.
 """
 
 from __future__ import annotations
@@ -39,26 +41,54 @@ class Notifier:
         self.debounce = debounce
         self.stats: Counter[str] = Counter()
         self._changed = asyncio.Event()
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
 
     def changed(self) -> None:
         """Called after every committed write that changed the feed (cheap, never blocks)."""
         self._changed.set()
 
     async def run_forever(self) -> None:
-        while True:
-            await self._changed.wait()
-            await asyncio.sleep(self.debounce)
-            self._changed.clear()
-            try:
-                await self.push_all()
-            except Exception:
-                log.exception("could not send push notices")
+        try:
+            while True:
+                await self._changed.wait()
+                await asyncio.sleep(self.debounce)
+                self._changed.clear()
+                try:
+                    await self.push_all(wait=False)
+                except Exception:
+                    log.exception("could not send push notices")
+        finally:
+            sending = list(self._sending.values())
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
 
-    async def push_all(self) -> None:
-        cursor = encode_cursor(await store.last_seq(self.db.reader))
-        body = encode_message(InboxNotice(sender=self.self_did, cursor=cursor))
+    async def push_all(self, wait: bool = True) -> None:
+        """Notify every active peer of the newest cursor; `wait` for the sends to finish."""
         peers = [p for p in await peer_store.list_peers(self.db.reader) if p.sync.state in ACTIVE]
-        await asyncio.gather(*(self._send(peer.base_url, body) for peer in peers))
+        started = []
+        for peer in peers:
+            if peer.did in self._sending:
+                self._again.add(peer.did)  # still busy with an older notice: resend after
+                continue
+            task = asyncio.create_task(self._notify(peer.did, peer.base_url))
+            self._sending[peer.did] = task
+            started.append(task)
+        if wait:
+            await asyncio.gather(*started)
+
+    async def _notify(self, did: str, base_url: str) -> None:
+        try:
+            while True:
+                self._again.discard(did)
+                cursor = encode_cursor(await store.last_seq(self.db.reader))
+                body = encode_message(InboxNotice(sender=self.self_did, cursor=cursor))
+                await self._send(base_url, body)
+                if did not in self._again:
+                    return
+        finally:
+            self._sending.pop(did, None)
 
     async def _send(self, base_url: str, body: bytes) -> None:
         try:
