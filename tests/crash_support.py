@@ -20,6 +20,7 @@ import msgspec
 
 from protocol.did import key_resolver, keys_from_document, parse_did_document
 from protocol.proofs import verify_record
+from tests.drafts import practice
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,12 +132,7 @@ def check_store(home: Path) -> dict[str, int]:
 
 async def signs_with_a_listed_key(served: Served, slug: str) -> str:
     """Publish one record through the API and verify it against the DID document served."""
-    draft = {
-        "type": "Project",
-        "id": f"records/{slug}",
-        "title": {"es": f"Comprobación {slug}", "en": f"Check {slug}"},
-        "status": "https://w3id.org/citynode/status#ongoing",
-    }
+    draft = practice(slug)
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"{served.url}/api/records", json=[draft], headers=served.auth()
