@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvloop
 
-from bench import federation_bench, node_bench, primitives, search_bench, search_http
+from bench import federation_bench, node_bench, ops_bench, primitives, search_bench, search_http
 
 
 def section(title: str) -> None:
@@ -72,9 +72,15 @@ def search(sizes: list[int], rounds: int) -> None:
         print(line)
 
 
+def ops(records: int, seconds: float) -> None:
+    section(f"operations ({records:,} records, `citynode serve` in its own process)")
+    for line in ops_bench.report(asyncio.run(ops_bench.memory_under_search(records, seconds))):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search"])
+    parser.add_argument("--only", choices=["node", "federation", "search", "ops"])
     parser.add_argument("--records", type=int, default=10_000, help="records for the node bench")
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
@@ -85,6 +91,10 @@ def main() -> None:
         help="corpus sizes for the search bench (add 1000000: ~8 min, 8 GB)",
     )
     parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
+    parser.add_argument(
+        "--ops-records", type=int, default=100_000, help="records for the memory bench"
+    )
+    parser.add_argument("--ops-seconds", type=float, default=60.0, help="search load duration")
     args = parser.parse_args()
 
     section("machine (one core)")
@@ -98,6 +108,8 @@ def main() -> None:
         federation(verify, args.sync_records)
     if args.only in (None, "search"):
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
+    if args.only in (None, "ops"):
+        ops(args.ops_records, args.ops_seconds)
 
 
 if __name__ == "__main__":

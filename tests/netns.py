@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from tests.tls import TestCA
+from tests.tls import LocalCA
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx" / "citynode.conf"
@@ -168,7 +168,7 @@ FAST_ENV = {
 class City:
     """One host of the LAN running nginx (TLS) in front of `citynode serve`."""
 
-    def __init__(self, host: Host, name: str, folder: Path, ca: TestCA) -> None:
+    def __init__(self, host: Host, name: str, folder: Path, ca: LocalCA) -> None:
         self.host = host
         self.name = name
         self.folder = folder
@@ -358,7 +358,7 @@ async def cities(tmp_path: Path) -> AsyncIterator[Callable[[list[str]], Awaitabl
         lan = Lan(len(names))
         lans.append(lan)
         lan.create()
-        ca = TestCA(tmp_path / f"ca-{lan.suffix}")
+        ca = LocalCA(tmp_path / f"ca-{lan.suffix}")
         made = [
             City(host, name, tmp_path / f"{name.lower()}-{lan.suffix}", ca)
             for host, name in zip(lan.hosts, names, strict=True)

@@ -24,7 +24,7 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
     path.chmod(0o600)
 
 
-class TestCA:
+class LocalCA:
     """A CA living only as long as the test: `issue` writes a host's cert and key."""
 
     def __init__(self, folder: Path) -> None:
