@@ -48,7 +48,7 @@ class ServerSection(Struct, forbid_unknown_fields=True, kw_only=True):
     # Slow clients: a connection that has not sent a whole request head within this time is
     # closed (it is also the idle keep-alive time), and a request body must arrive within
     # body_timeout_seconds (408 otherwise), so slow-drip clients hold nothing for long.
-    header_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 15.0
+    header_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 20.0
     body_timeout_seconds: Annotated[float, Meta(gt=0, le=3600)] = 30.0
 
 
