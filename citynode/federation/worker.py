@@ -23,6 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Container
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -134,7 +135,7 @@ class Worker:
                     for did, task in await self._start_due(exclude=in_flight.keys()):
                         job = asyncio.create_task(self._work(did, task), name=f"sync-{did}")
                         in_flight[did] = job
-                        job.add_done_callback(lambda _, did=did: self._finished(in_flight, did))
+                        job.add_done_callback(partial(self._finished, in_flight, did))
                 except Exception:  # the loop must outlive any one bad round
                     log.exception("federation worker round failed")
                 wake_at = await peer_store.next_wake(self.db.reader)
@@ -148,7 +149,9 @@ class Worker:
                 job.cancel()
             await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
-    def _finished(self, in_flight: dict[str, asyncio.Task[None]], did: str) -> None:
+    def _finished(
+        self, in_flight: dict[str, asyncio.Task[None]], did: str, _: asyncio.Task[None]
+    ) -> None:
         in_flight.pop(did, None)
         self.wake()  # its next state (more pages, backoff) may be due at once
 

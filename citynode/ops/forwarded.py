@@ -19,6 +19,7 @@ import ipaddress
 from collections.abc import Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from citynode.web.errors import Handler
 
@@ -54,7 +55,7 @@ def client_address(remote: str | None, forwarded_for: str, networks: tuple[Netwo
     return hops[0] if hops else (remote or "")
 
 
-def forwarded_middleware(networks: tuple[Network, ...]) -> web.middleware:  # type: ignore[valid-type]
+def forwarded_middleware(networks: tuple[Network, ...]) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not networks or not _trusted(request.remote, networks):

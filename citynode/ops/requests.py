@@ -21,9 +21,11 @@ import logging
 import re
 import secrets
 import time
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Final
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from citynode.config import NodeConfig
 from citynode.ops.forwarded import Network, client_address
@@ -45,7 +47,9 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def request_middleware(config: NodeConfig, metrics: Metrics, networks: tuple[Network, ...]) -> Any:
+def request_middleware(
+    config: NodeConfig, metrics: Metrics, networks: tuple[Network, ...]
+) -> Middleware:
     log_requests = config.ops.access_log
 
     @web.middleware
@@ -100,7 +104,7 @@ async def add_request_id(request: web.Request, response: web.StreamResponse) -> 
         response.headers[HEADER] = request_id
 
 
-def body_deadline(seconds: float, count: Any) -> Any:
+def body_deadline(seconds: float, count: Callable[[web.Request], None]) -> Middleware:
     """A request body must arrive within `seconds`; else 408 and the connection is closed.
 
     A timer, not a timeout around the handler: a handler that has its whole body may take as
