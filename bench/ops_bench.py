@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import msgspec
 
 from bench.search_corpus import vocabulary
-from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection
+from citynode.config import build_config
 from citynode.node import Node, create_home
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,17 +59,10 @@ def _drafts(count: int, start: int, rng: random.Random) -> list[dict[str, Any]]:
 
 async def build(home: Path, records: int, port: int) -> float:
     """A node at `home` holding `records` of its own; records/s published."""
-    config = msgspec.convert(
-        msgspec.to_builtins(
-            NodeConfig(
-                node=NodeSection(
-                    base_url=f"http://127.0.0.1:{port}", name="Medellín", country="CO"
-                ),
-                server=ServerSection(port=port),
-                federation=FederationSection(allow_private_peers=True),
-            )
-        ),
-        NodeConfig,
+    config = build_config(
+        node={"base_url": f"http://127.0.0.1:{port}", "name": "Medellín", "country": "CO"},
+        server={"port": port},
+        federation={"allow_private_peers": True},
     )
     await create_home(config, home)
     rng = random.Random(12)

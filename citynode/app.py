@@ -21,6 +21,7 @@ from citynode.ops.metrics import Metrics
 from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
 from citynode.web import (
+    assets,
     editor,
     federation,
     openapi,
@@ -30,11 +31,33 @@ from citynode.web import (
     search,
     wellknown,
 )
+from citynode.web.browser import browser_headers
+from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, METRICS, NODE
+from citynode.web.keys import (
+    CONFIG,
+    FEDERATION,
+    FOLLOWINGS,
+    METRICS,
+    NODE,
+    OPERATIONS,
+    SEARCH_CACHE,
+)
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
+#: Every web module's routes; each operation declares its contract (citynode/web/contract.py).
+ROUTES: tuple[Routes, ...] = (
+    wellknown.routes,
+    records.routes,
+    editor.routes,
+    openapi.routes,
+    federation.routes,
+    peers.routes,
+    search.routes,
+    assets.routes,
+    operations.routes,
+)
 
 
 def create_app(config: NodeConfig) -> web.Application:
@@ -67,17 +90,12 @@ def create_app(config: NodeConfig) -> web.Application:
     app[FOLLOWINGS] = []
     app[METRICS] = metrics
     app.on_response_prepare.append(add_request_id)
-    app.add_routes(operations.routes)
-    if config.ops.metrics:
-        app.add_routes(operations.metrics_routes)
-    app.add_routes(wellknown.routes)
-    app.add_routes(records.routes)
-    app.add_routes(editor.routes)
-    app.add_routes(openapi.routes)
-    app.add_routes(federation.routes)
-    app.add_routes(peers.routes)
-    app.add_routes(search.routes)
-    app[search.SEARCH_CACHE] = SearchCache()
+    app[OPERATIONS] = []
+    for group in ROUTES:
+        group.add_to(app.router)
+        app[OPERATIONS].extend(group.operations)
+    app[SEARCH_CACHE] = SearchCache()
+    app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     return app
@@ -109,7 +127,7 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
-    app[federation.FEDERATION] = service
+    app[FEDERATION] = service
     try:
         yield
     finally:

@@ -31,7 +31,8 @@ from citynode.config import NodeConfig
 from citynode.ops.forwarded import Network, client_address
 from citynode.ops.logs import REQUEST_ID
 from citynode.ops.metrics import Metrics
-from citynode.web.errors import Handler, error_response
+from citynode.web.errors import Handler
+from citynode.web.responses import error_response
 
 access_log = logging.getLogger("citynode.access")
 

@@ -112,9 +112,17 @@ def _lang_span(text: Any, lang: str, tag: str = "p") -> str:
     return f"<{tag}{lang_attr}>{escape(value)}</{tag}>"
 
 
+def _label(iri: str, lang: str) -> str:
+    """The concept's label; its IRI when the bundled taxonomies lack it (a peer's newer theme)."""
+    try:
+        return vocab.label(iri, lang)
+    except vocab.UnknownConcept:
+        return iri
+
+
 def _concepts(iris: list[str], lang: str) -> str:
     items = "".join(
-        f'<li><a href="{escape(iri)}">{escape(vocab.label(iri, lang))}</a></li>' for iri in iris
+        f'<li><a href="{escape(iri)}">{escape(_label(iri, lang))}</a></li>' for iri in iris
     )
     return f"<ul>{items}</ul>"
 
@@ -189,9 +197,7 @@ def record_page(document: dict[str, Any], origin: Origin | None, request: web.Re
         f"{words['signed']} <code>{escape(str(proof.get('verificationMethod', '')))}</code></dd>"
     )
     if document.get("status"):
-        facts += (
-            f"<dt>{words['status']}</dt><dd>{escape(vocab.label(document['status'], lang))}</dd>"
-        )
+        facts += f"<dt>{words['status']}</dt><dd>{escape(_label(document['status'], lang))}</dd>"
     facts += "</dl>"
     record_id = escape(document["id"])
     formats = (
@@ -205,9 +211,8 @@ def record_page(document: dict[str, Any], origin: Origin | None, request: web.Re
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} — citynode</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1rem;"
-        "line-height:1.5;color:#1a1a1a}a{color:#0b57d0}table{border-collapse:collapse}"
-        "td,th{border:1px solid #767676;padding:.25rem .5rem;text-align:left}</style></head>"
+        # A file, not an inline <style>: the CSP allows styles from the node only (browser.py).
+        '<link rel="stylesheet" href="/static/citynode.css"></head>'
         f'<body><header><p><a href="/">citynode</a></p></header><main>'
         f"<h1{title_attr}>{escape(title)}</h1>{''.join(parts)}{facts}{formats}</main></body></html>"
     )
