@@ -20,6 +20,7 @@ from citynode.ops.forwarded import forwarded_middleware, parse_networks
 from citynode.ops.metrics import Metrics
 from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.web import (
     assets,
     editor,
@@ -41,6 +42,7 @@ from citynode.web.keys import (
     METRICS,
     NODE,
     OPERATIONS,
+    SEARCH,
     SEARCH_CACHE,
 )
 
@@ -97,6 +99,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app[SEARCH_CACHE] = SearchCache()
     app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
+    app.cleanup_ctx.append(_search_context)
     app.cleanup_ctx.append(_federation_context)
     return app
 
@@ -123,11 +126,25 @@ async def _flush_rejections(node: Node) -> None:
             log.exception("could not write the refusal counters")
 
 
+async def _search_context(app: web.Application) -> AsyncIterator[None]:
+    # The index and its indexer, a follower of the change log (search/service.py).
+    service = await SearchService.for_serving(app[NODE])
+    await service.start()
+    app[SEARCH] = service
+    if service.following is not None:
+        app[FOLLOWINGS].append(service.following)
+    try:
+        yield
+    finally:
+        await service.close()
+
+
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
     app[FEDERATION] = service
+    app[FOLLOWINGS].append(service.notices)
     try:
         yield
     finally:

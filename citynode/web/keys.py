@@ -9,6 +9,7 @@ from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.ops.metrics import Metrics
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.storage.log import Following
 from citynode.web.contract import Operation
 
@@ -25,3 +26,6 @@ OPERATIONS = web.AppKey("operations", list[Operation])
 FOLLOWINGS = web.AppKey("followings", list[Following])
 #: This app's Prometheus registry and request-path metrics (one per app: tests run several).
 METRICS = web.AppKey("metrics", Metrics)
+#: The node's search: index, indexer (a follower of the change log) and searches
+#: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
+SEARCH = web.AppKey("search", SearchService)
