@@ -97,6 +97,13 @@ async def test_backup_while_serving_then_restore_elsewhere_federates_on(tmp_path
         assert manifest["did"] == a.did and 61 <= manifest["records"] <= 71
         held_at_backup = manifest["records"]
 
+        # Writes after the backup reach B, then the machine dies: the restored node lacks them
+        # and B's cursor into its feed lies past the restored head.
+        late = [f"{public}/records/late-{i}" for i in range(3)]
+        await publish(a, *(practice(f"late-{i}") for i in range(3)))
+        for record_id in late:
+            await wait_for(lambda r=record_id: has(b, r), what="B to pull the late records")
+
         # The machine dies. The new one: a fresh home, another port, the same public address.
         await a.stop()
         home = tmp_path / "new-machine" / "a"
@@ -115,7 +122,9 @@ async def test_backup_while_serving_then_restore_elsewhere_federates_on(tmp_path
         assert next(iter(count))[0] == held_at_backup
 
         # It federates on: its new record reaches B, B's new record reaches it.
-        # (B's retries of the dead address back off at most retry_cap_seconds.)
+        # (B's retries of the dead address back off at most retry_cap_seconds; the restored
+        # log numbers new records past B's cursor, so they are news to B.)
+        assert not [r for r in late if await current(restored, r)]
         await publish(restored, practice("after-restore"))
         await wait_for(
             lambda: has(b, f"{public}/records/after-restore"), what="B to pull the new record"

@@ -14,7 +14,9 @@ are the files moved into place (a hidden folder beside the home, renamed at the 
 
 Derived views (the search index, the SPARQL store, ...) are not archived: they follow the
 change log (citynode/storage/log.py), so after a restore their saved positions are cleared and
-each rebuilds itself from the store when the node starts.
+each rebuilds itself from the store when the node starts. The log's next position jumps ahead
+(`SEQUENCE_GAP`), so records written after the restore reach peers whose cursors had passed
+the archive's newest record.
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ FORMAT: Final = "citynode-backup/1"
 MANIFEST: Final = "manifest.json"
 #: Own records whose signatures `restore` checks (all of them when there are fewer).
 SAMPLE: Final = 200
+#: How far a restore moves the change log's next position past the archive's newest one.
+#: Peers may have pulled records the node wrote after the backup (now lost here); their cursors
+#: into this node's feed then lie past its restored head, and new records numbered below those
+#: cursors would never reach them (until a reconcile). No node writes ten million records
+#: between two backups, so after this jump every new record is news to every peer again.
+SEQUENCE_GAP: Final = 10_000_000
 _KEY_MEMBER: Final = re.compile(r"^keys/key-[0-9]{1,6}\.pem$")
 
 
@@ -275,13 +283,18 @@ async def _check_identity(staging: Path, manifest: Manifest, rng: random.Random)
     return len(key_rows), len(sample)
 
 
-def _forget_view_positions(path: Path) -> None:
-    """Derived views rebuild from the store after a restore: forget where they stood."""
+def _restart_the_log(path: Path) -> None:
+    """Derived views rebuild from the store after a restore: forget where they stood; and move
+    the next log position past anything peers may have pulled before the machine died."""
     conn = sqlite3.connect(path)
     try:
         with conn:
             if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'log_positions'").fetchone():
                 conn.execute("DELETE FROM log_positions")
+            # AUTOINCREMENT takes max(sqlite_sequence, MAX(seq)) + 1 for the next row.
+            conn.execute(
+                "UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'records'", (SEQUENCE_GAP,)
+            )
     finally:
         conn.close()
 
@@ -295,7 +308,7 @@ def _staging_for(home: Path) -> Path:
 
 
 def _install(staging: Path, home: Path) -> None:
-    _forget_view_positions(staging / DATABASE_FILE)
+    _restart_the_log(staging / DATABASE_FILE)
     (staging / MANIFEST).unlink()
     staging.chmod(0o700)
     if home.exists():
