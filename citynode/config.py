@@ -103,6 +103,9 @@ class OpsSection(Struct, forbid_unknown_fields=True, kw_only=True):
     # /readyz answers 503 while a change-log follower (search index, SPARQL store...) has been
     # behind the head for longer than this.
     ready_max_lag_seconds: Annotated[float, Meta(gt=0)] = 30.0
+    # ... or is more than this many entries behind (a view rebuilding from zero after a
+    # restore or an upgrade is not ready, however recently it started).
+    ready_max_lag_entries: Annotated[int, Meta(ge=0)] = 1000
 
 
 class NodeConfig(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -214,3 +214,28 @@ async def refusal_sources(node: RunningNode) -> set[str]:
     return {
         source for name, by in counters.items() if name.startswith("rejected.") for source in by
     }
+
+
+async def test_readyz_fails_while_a_view_is_too_many_entries_behind(node_factory: Factory) -> None:
+    # A view rebuilding from zero is not ready however recently it started.
+    node = await node_factory(
+        sections={"ops": {"ready_max_lag_seconds": 3600, "ready_max_lag_entries": 2}}
+    )
+    stuck = Stuck()
+    following = Following(node.node.db, stuck, poll_interval=0.05)
+    await following.start()
+    node.runner.app[FOLLOWINGS].append(following)
+    try:
+        await publish(node, practice("uno"), practice("dos"))
+        status, body, _ = await request_json("GET", f"{node.url}/readyz")
+        assert status == 200, body  # two entries behind: within the bound
+        await publish(node, practice("tres"))
+
+        async def not_ready() -> bool:
+            status, _, _ = await request_json("GET", f"{node.url}/readyz")
+            return status == 503
+
+        await wait_for(not_ready, what="/readyz to count the entries behind")
+        stuck.release.set()
+    finally:
+        await following.close()

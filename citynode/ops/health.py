@@ -19,7 +19,7 @@ from citynode.node import Node
 from citynode.ops.metrics import FollowerState, PeerState, Snapshot, split_counters
 from citynode.storage import peers as peer_store
 from citynode.storage import records as store
-from citynode.storage.log import Following
+from citynode.storage.log import Following, Lag
 
 #: How long the database may take to answer `SELECT 1` before the node counts as not ready.
 DATABASE_DEADLINE = 2.0
@@ -30,8 +30,19 @@ class Check(msgspec.Struct, kw_only=True):
     detail: str
 
 
+def _fresh(lag: Lag, newest: int) -> Lag:
+    """A follower's lag against the log's head now (its own view of the head is from its last
+    step, which may still be applying a batch)."""
+    head = max(lag.head, newest)
+    return msgspec.structs.replace(lag, head=head, entries=max(0, head - lag.position))
+
+
 async def readiness(
-    node: Node, followings: list[Following], federation: Federation | None, max_lag: float
+    node: Node,
+    followings: list[Following],
+    federation: Federation | None,
+    max_lag: float,
+    max_entries: int,
 ) -> dict[str, Check]:
     """Every readiness check by name; the node is ready when all hold."""
     checks: dict[str, Check] = {}
@@ -41,14 +52,16 @@ async def readiness(
         checks["database"] = Check(ok=True, detail=str(node.db.path.name))
     except Exception as exc:  # a closed or broken database is exactly what this reports
         checks["database"] = Check(ok=False, detail=f"{type(exc).__name__}: {exc}")
+    newest = await store.last_seq(node.db.reader) if followings else 0
     for following in followings:
-        lag = following.lag()
+        lag = _fresh(following.lag(), newest)
         running = following.running
-        ok = running and lag.seconds <= max_lag
+        ok = running and (lag.seconds <= max_lag and lag.entries <= max_entries)
         checks[f"follower:{lag.follower}"] = Check(
             ok=ok,
             detail=(
-                f"{lag.entries} entries behind for {lag.seconds} s (bound {max_lag} s)"
+                f"{lag.entries} entries behind for {lag.seconds} s "
+                f"(bounds {max_entries} entries, {max_lag} s)"
                 if running
                 else "its task is not running"
             ),
@@ -89,8 +102,9 @@ async def snapshot(
             if peer.sync.state == "due" and peer.sync.next_attempt_at <= now:
                 queue += 1
     followers = []
+    newest = await store.last_seq(node.db.reader) if followings else 0
     for following in followings:
-        lag = following.lag()
+        lag = _fresh(following.lag(), newest)
         followers.append(
             FollowerState(
                 name=lag.follower, entries=lag.entries, seconds=lag.seconds,

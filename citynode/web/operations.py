@@ -49,8 +49,13 @@ async def healthz(request: web.Request) -> web.Response:
 )
 async def readyz(request: web.Request) -> web.Response:
     app = request.app
+    ops = app[CONFIG].ops
     checks = await health.readiness(
-        app[NODE], app[FOLLOWINGS], app.get(FEDERATION), app[CONFIG].ops.ready_max_lag_seconds
+        app[NODE],
+        app[FOLLOWINGS],
+        app.get(FEDERATION),
+        ops.ready_max_lag_seconds,
+        ops.ready_max_lag_entries,
     )
     failing = [name for name, check in checks.items() if not check.ok]
     if failing:
