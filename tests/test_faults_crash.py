@@ -16,11 +16,14 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.crash_support import ROOT, Served, check_store, cli, signs_with_a_listed_key
 from tests.drafts import practice
 
 BATCH = 25
+#: Real processes start slowly while the rest of the suite runs.
+pytestmark = pytest.mark.timeout(600)
 
 
 async def import_batches(

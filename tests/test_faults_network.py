@@ -17,6 +17,8 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from tests.drafts import practice
 from tests.netns import City, cities, converged, peer_all, publish, write_drafts
 
@@ -57,6 +59,7 @@ async def wait_holding(city: City, ids: list[str], within: float) -> float:
     return time.monotonic() - started
 
 
+@pytest.mark.timeout(600)  # processes start slowly while the rest of the suite runs
 async def test_partition_then_heal_converges_with_nothing_lost(cities: Cities) -> None:
     medellin, lisboa, montevideo = group = await cities(["Medellin", "Lisboa", "Montevideo"])
     await start_all(group)
@@ -90,6 +93,7 @@ async def test_partition_then_heal_converges_with_nothing_lost(cities: Cities) -
         assert city.log_errors() == [], city.name
 
 
+@pytest.mark.timeout(600)
 async def test_a_slow_peer_does_not_hold_back_the_others(cities: Cities) -> None:
     medellin, lisboa, montevideo = group = await cities(["Medellin", "Lisboa", "Montevideo"])
     # Montevideo's nginx forwards to a relay that holds every chunk for DELAY seconds each way.

@@ -10,6 +10,8 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from tests.drafts import practice
 from tests.netns import City, cities, peer_all, publish, write_drafts
 
@@ -18,6 +20,7 @@ __all__ = ["cities"]  # the fixture
 Cities = Callable[[list[str]], Awaitable[list[City]]]
 
 
+@pytest.mark.timeout(600)  # processes start slowly while the rest of the suite runs
 async def test_federation_and_pages_through_nginx_with_tls(cities: Cities) -> None:
     medellin, lisboa = await cities(["Medellin", "Lisboa"])
     for city in (medellin, lisboa):
