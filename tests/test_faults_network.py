@@ -98,7 +98,10 @@ async def test_a_slow_peer_does_not_hold_back_the_others(cities: Cities) -> None
     medellin, lisboa, montevideo = group = await cities(["Medellin", "Lisboa", "Montevideo"])
     # Montevideo's nginx forwards to a relay that holds every chunk for DELAY seconds each way.
     delay = 2.0
-    montevideo.env["CITYNODE_FEDERATION_REQUEST_TIMEOUT_SECONDS"] = "30"
+    # Every request to Montevideo takes several relay delays (one per chunk each way): the
+    # pullers' deadline must outlast that, or the slow peer would just be a dead one.
+    for city in group:
+        city.env["CITYNODE_FEDERATION_REQUEST_TIMEOUT_SECONDS"] = "60"
     await montevideo.host.spawn(
         sys.executable, "-m", "tests.tcp_proxy", "127.0.0.1", "8701", "127.0.0.1", "8700",
         "--delay", str(delay), log=montevideo.folder / "relay.log",
