@@ -19,6 +19,7 @@ from bench import (
     federation_bench,
     node_bench,
     opendata_bench,
+    ops_bench,
     primitives,
     search_bench,
     search_http,
@@ -97,9 +98,15 @@ def opendata(records: int) -> None:
         print(line, flush=True)
 
 
+def ops(records: int, seconds: float) -> None:
+    section(f"operations ({records:,} records, `citynode serve` in its own process)")
+    for line in ops_bench.report(asyncio.run(ops_bench.memory_under_search(records, seconds))):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search", "opendata"])
+    parser.add_argument("--only", choices=["node", "federation", "search", "opendata", "ops"])
     parser.add_argument("--records", type=int, default=10_000, help="records for the node bench")
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
@@ -113,6 +120,10 @@ def main() -> None:
     parser.add_argument(
         "--opendata-records", type=int, default=100_000, help="records for the open-data bench"
     )
+    parser.add_argument(
+        "--ops-records", type=int, default=100_000, help="records for the memory bench"
+    )
+    parser.add_argument("--ops-seconds", type=float, default=60.0, help="search load duration")
     args = parser.parse_args()
 
     section("machine (one core)")
@@ -128,6 +139,8 @@ def main() -> None:
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
     if args.only in (None, "opendata"):
         opendata(args.opendata_records)
+    if args.only in (None, "ops"):
+        ops(args.ops_records, args.ops_seconds)
 
 
 if __name__ == "__main__":

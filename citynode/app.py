@@ -20,6 +20,9 @@ from citynode.opendata import links
 from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
+from citynode.ops.forwarded import forwarded_middleware, parse_networks
+from citynode.ops.metrics import Metrics
+from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
 from citynode.web import (
@@ -30,6 +33,7 @@ from citynode.web import (
     federation,
     feeds,
     openapi,
+    operations,
     peers,
     records,
     search,
@@ -45,6 +49,7 @@ from citynode.web.keys import (
     DUMP_SLOTS,
     FEDERATION,
     FOLLOWINGS,
+    METRICS,
     NODE,
     OPERATIONS,
     SEARCH,
@@ -68,16 +73,40 @@ ROUTES: tuple[Routes, ...] = (
     dumps.routes,
     sparql.routes,
     feeds.routes,
+    operations.routes,
 )
 
 
 def create_app(config: NodeConfig) -> web.Application:
+    metrics = Metrics()
+    proxies = parse_networks(config.server.trusted_proxies)
+
+    def count_slow_body(request: web.Request) -> None:
+        if NODE in request.app:
+            request.app[NODE].rejections.add("rejected.request_timeout", request.remote or "")
+
     app = web.Application(
-        middlewares=[error_middleware],
+        # Outermost first: request id, log and timing see every answer, errors included.
+        middlewares=[
+            request_middleware(config, metrics, proxies),
+            forwarded_middleware(proxies),
+            body_deadline(config.server.body_timeout_seconds, count_slow_body),
+            error_middleware,
+        ],
         client_max_size=config.server.max_body_bytes,
+        # aiohttp's keep-alive timer runs from the moment a connection opens and closes it
+        # while no request is in progress: a client dripping its headers is cut off here.
+        # After an early answer (a 408, a 413) aiohttp keeps reading what the client still
+        # sends for `lingering_time` so the client sees the answer; 2 s, not 10, for a dripper.
+        handler_args={
+            "keepalive_timeout": config.server.header_timeout_seconds,
+            "lingering_time": 2.0,
+        },
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
+    app[METRICS] = metrics
+    app.on_response_prepare.append(add_request_id)
     app[OPERATIONS] = []
     for group in ROUTES:
         group.add_to(app.router)

@@ -18,6 +18,9 @@ from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
 from citynode.opendata import dumps, sparql
+from citynode.ops import logs
+from citynode.ops.backup import restore as restore_archive
+from citynode.ops.backup import write_backup
 from citynode.progress import Progress
 from citynode.resigning import resign
 from citynode.server import serving
@@ -59,6 +62,7 @@ async def init(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    logs.configure(config.ops.log_format, "debug" if args.verbose else config.ops.log_level)
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     async with serving(config, host=host, port=port):
@@ -286,13 +290,28 @@ async def key_resign(args: argparse.Namespace) -> int:
 
 
 async def backup(args: argparse.Namespace) -> int:
-    config = load_config(args.home)
     destination: Path = args.destination
     if await asyncio.to_thread(destination.exists):
         raise ConfigError(f"{destination} exists; choose a new file for the backup")
-    async with Database.opened(config.database_path) as db:
-        await db.backup_to(destination)
-    print(f"backed up {config.database_path} to {destination}")
+    manifest = await asyncio.to_thread(write_backup, args.home, destination)
+    print(
+        f"backed up {manifest.did} ({manifest.records} records, log position {manifest.head}, "
+        f"{sum(1 for name in manifest.files if name.startswith('keys/'))} keys) to "
+        f"{destination} (mode 0600: it holds the private keys)"
+    )
+    return 0
+
+
+async def restore(args: argparse.Namespace) -> int:
+    report = await restore_archive(args.archive, args.home)
+    print(
+        f"restored {report.did} into {report.home}: {report.records} records, "
+        f"{report.keys} keys, {report.signatures_checked} signatures checked"
+    )
+    print(
+        "  the search index and other derived views rebuild from the store when it starts: "
+        f"citynode serve --home {report.home}"
+    )
     return 0
 
 

@@ -17,6 +17,9 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/.well-known/citynode": [("PUT", "/.well-known/citynode", {}, 405)],
     "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
     "/openapi.json": [("POST", "/openapi.json", {}, 405)],
+    "/healthz": [("POST", "/healthz", {}, 405)],
+    "/readyz": [("DELETE", "/readyz", {}, 405)],
+    "/metrics": [("PUT", "/metrics", {}, 405)],
     "/records": [("GET", "/records?limit=zero", {}, 400), ("GET", "/records?status=x", {}, 400)],
     "/records/{slug}": [
         ("GET", "/records/missing", {}, 404),

@@ -89,14 +89,6 @@ class Database:
         finally:
             await conn.close()
 
-    async def backup_to(self, destination: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup API)."""
-        target = await aiosqlite.connect(destination)
-        try:
-            await self.reader.backup(target)
-        finally:
-            await target.close()
-
     @asynccontextmanager
     async def transaction(self, *, notify: bool = True) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: committed when the block ends, rolled back on any error.

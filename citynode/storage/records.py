@@ -279,6 +279,17 @@ async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -
     return int(row[0]) if row else 0
 
 
+async def count_by_origin(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+    """(origin DID, city) -> current records (tombstones left out), for the metrics."""
+    sql = (
+        "SELECT c.origin, COALESCE(o.city, ''), COUNT(*) FROM current c"
+        " LEFT JOIN origins o ON o.did = c.origin WHERE c.type != 'Tombstone' GROUP BY c.origin"
+    )
+    async with conn.execute(sql) as cursor:
+        rows = await cursor.fetchall()
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
 async def all_current(
     conn: aiosqlite.Connection, origin: str | None = None, include_tombstones: bool = False
 ) -> list[StoredRecord]:

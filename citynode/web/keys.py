@@ -10,6 +10,7 @@ from citynode.node import Node
 from citynode.opendata.catalog import CatalogCache
 from citynode.opendata.dumps import DumpSlots
 from citynode.opendata.sparql import Sparql
+from citynode.ops.metrics import Metrics
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
 from citynode.storage.log import Following
@@ -26,6 +27,8 @@ OPERATIONS = web.AppKey("operations", list[Operation])
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: This app's Prometheus registry and request-path metrics (one per app: tests run several).
+METRICS = web.AppKey("metrics", Metrics)
 #: The node's search: index, indexer (a follower of the change log) and searches
 #: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
 SEARCH = web.AppKey("search", SearchService)
