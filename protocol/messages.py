@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import Meta, Struct
 
-from protocol.cursor import MAX_PAGE_SIZE
+from protocol.cursor import MAX_PAGE_SIZE, Cursor
 from protocol.errors import InvalidMessage
 from protocol.records import CONTEXT_URL, SHAPES_VERSION
 
@@ -122,12 +122,13 @@ class ChangesPage(_Message):
 
     Each item is a record or tombstone as JSON, still under its origin's proof; the receiver
     verifies every item on its own. `next` is the cursor to ask for after this page (the
-    request's cursor again when the page is empty).
+    request's cursor again when the page is empty). Cursors are opaque to everyone but the
+    node that issued them.
     """
 
     node: str
     items: list[dict[str, Any]]
-    next: str
+    next: Cursor
     has_more: bool = False
 
 
@@ -138,7 +139,7 @@ class InboxNotice(_Message):
     """
 
     sender: str
-    cursor: str
+    cursor: Cursor
     kind: str = "changes"
 
 
@@ -192,7 +193,7 @@ class DigestResponse(_Message):
 
     node: str
     origins: list[OriginDigest]
-    cursor: str | None = None
+    cursor: Cursor | None = None
 
 
 def origin_digest(pairs: Iterable[tuple[str, int]]) -> str:

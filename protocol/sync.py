@@ -22,7 +22,8 @@ the result is `syncing` (another worker may have raced); report `PullSucceeded`,
 
 Notices and backoff
 -------------------
-- A notice whose cursor is not past ours is ignored (we already have it).
+- A notice whose cursor is ours, or (for a citynode peer, whose cursors we can read) not past
+  ours, is ignored: we already have it.
 - `idle`/`due`: the peer becomes due at `max(now, last_attempt_at + notice_min_gap)`, so a
   stream of notices gives at most one pull per gap.
 - `syncing`: remembered (`notice_pending`); the pull that ends re-queues the peer at once, so a
@@ -271,8 +272,12 @@ def is_runnable(peer: PeerSync, now: float) -> bool:
 
 
 def _is_news(peer: PeerSync, cursor: str | None) -> bool:
+    # Cursors are opaque (docs/protocol.md 7.1.2): the same string is the same position; a
+    # citynode peer's cursors also tell which is later, anyone else's are taken as news.
     if cursor is None or peer.cursor is None:
         return True
+    if cursor == peer.cursor:
+        return False
     try:
         return decode_cursor(cursor) > decode_cursor(peer.cursor)
     except InvalidCursor:

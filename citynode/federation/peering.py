@@ -222,10 +222,8 @@ class Peering:
         """A push notice: schedule a pull. Returns what happened, for the response."""
         if notice.sender != signer:
             raise PeerRefused(f"the notice is signed by {signer} but sent as {notice.sender}")
-        try:
-            decode_cursor(notice.cursor)
-        except InvalidCursor as exc:
-            raise BadRequest(f"the notice's cursor is not valid: {exc.message}") from None
+        # The cursor is the sender's, opaque to us (docs/protocol.md 7.1.2): the message type
+        # checked its form, and it is only ever compared with the sender's other cursors.
         now = self.clock()
         async with self.node.db.transaction() as conn:
             peer = await peer_store.get_peer(conn, signer)

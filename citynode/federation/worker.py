@@ -37,8 +37,8 @@ from citynode.storage import peers as peer_store
 from citynode.storage import replicas
 from citynode.storage.db import Database
 from citynode.storage.peers import Peer
-from protocol.cursor import START, decode_cursor
-from protocol.errors import InvalidCursor, ProtocolError
+from protocol.cursor import check_cursor, decode_cursor
+from protocol.errors import InvalidCursor, InvalidMessage, ProtocolError
 from protocol.messages import (
     ChangesPage,
     DigestRequest,
@@ -247,25 +247,30 @@ class Worker:
                 event = PullFailed(kind="invalid", message=f"internal error: {type(exc).__name__}")
             await self.apply(did, event)
 
-    async def _fetch(self, peer: Peer, cursor: str) -> ChangesPage:
-        url = f"{peer.base_url}/fed/v1/changes?after={cursor}&limit={self.config.page_size}"
+    async def _fetch(self, peer: Peer, cursor: str | None) -> ChangesPage:
+        # A peer's cursor is opaque (docs/protocol.md 7.1.2): sent back as it came, never read.
+        # The first pull names none: "from the beginning" in every node's feed.
+        after = "" if cursor is None else f"after={cursor}&"
+        url = f"{peer.base_url}/fed/v1/changes?{after}limit={self.config.page_size}"
         body = await self.client.get_json(url, deadline=self.config.request_timeout_seconds)
         page = decode_as(body, ChangesPage)
         if page.node != peer.did:
-            raise InvalidCursor(f"the page says it comes from {page.node}, not {peer.did}")
-        # The feed only moves forward, and a page with items moves it: a peer repeating a
-        # cursor would otherwise keep us pulling the same page forever.
-        step = decode_cursor(page.next) - decode_cursor(cursor)
-        if step < 0 or (page.items and step == 0):
+            raise InvalidMessage(f"the page says it comes from {page.node}, not {peer.did}")
+        check_cursor(page.next)
+        # A page with items moves the feed: a peer repeating a cursor would otherwise keep us
+        # pulling the same page forever.
+        if page.items and page.next == cursor:
             raise InvalidCursor(f"the next cursor {page.next} does not move past {cursor}")
         return page
 
-    async def _fetch_and_prepare(self, peer: Peer, cursor: str) -> tuple[ChangesPage, Prepared]:
+    async def _fetch_and_prepare(
+        self, peer: Peer, cursor: str | None
+    ) -> tuple[ChangesPage, Prepared]:
         page = await self._fetch(peer, cursor)
         return page, await self.ingest.prepare(page)
 
     async def _pull(self, peer: Peer) -> Event:
-        cursor = peer.sync.cursor or START
+        cursor = peer.sync.cursor
         stored_total = 0
         # Pipeline: while page N is stored and indexed (this process, SQLite in its thread),
         # page N+1 is fetched and verified (the process pool).
@@ -278,10 +283,9 @@ class Worker:
                     pending = asyncio.ensure_future(self._fetch_and_prepare(peer, page.next))
                 stored = await self._store(peer, page, prepared, caught_up=not more)
                 stored_total += stored
-                cursor = page.next
                 if not more:
-                    return PullSucceeded(cursor=cursor, items=stored_total, more=False)
-            return PullSucceeded(cursor=cursor, items=stored_total, more=True)
+                    return PullSucceeded(cursor=page.next, items=stored_total, more=False)
+            return PullSucceeded(cursor=page.next, items=stored_total, more=True)
         finally:
             if not pending.done():
                 pending.cancel()
