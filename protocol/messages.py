@@ -26,6 +26,8 @@ from protocol.errors import InvalidMessage
 from protocol.records import CONTEXT_URL, SHAPES_VERSION
 
 __all__ = [
+    "MAX_PAGE_BYTES",
+    "MAX_REQUEST_BYTES",
     "PROTOCOL_VERSION",
     "ChangesPage",
     "DigestRequest",
@@ -51,8 +53,14 @@ __all__ = [
 ]
 
 PROTOCOL_VERSION: Final = "citynode/1"
-#: Default cap on any federation request or response body.
-DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+#: The largest federation request body (a notice, a peer request...) a node must accept, and the
+#: default of `Limits.max_body_bytes` (docs/protocol.md section 9).
+MAX_REQUEST_BYTES: Final = 256 * 1024
+#: The largest changes page a node serves (a page of one item may not be cut further) and the
+#: least a puller must accept (docs/protocol.md section 9).
+MAX_PAGE_BYTES: Final = 4 * 1024 * 1024
+#: What a puller reads of any federation response at most (twice a page: room to spare).
+DEFAULT_MAX_BODY_BYTES: Final = 2 * MAX_PAGE_BYTES
 MAX_SEARCH_LIMIT: Final = 100
 
 PositiveInt = Annotated[int, Meta(ge=1)]
@@ -76,9 +84,14 @@ class _Message(
 
 
 class Limits(_Part):
-    """What the node accepts and serves."""
+    """What the node accepts and serves (docs/protocol.md section 9).
 
-    max_body_bytes: PositiveInt = DEFAULT_MAX_BODY_BYTES
+    `max_body_bytes`: the largest request body its `/fed/v1/` endpoints accept (larger: 413);
+    `max_page_size`: the most items one changes page holds, whatever `limit` asks;
+    `max_search_limit`: the largest `limit` a live search may ask for.
+    """
+
+    max_body_bytes: PositiveInt = MAX_REQUEST_BYTES
     max_page_size: PositiveInt = MAX_PAGE_SIZE
     max_search_limit: PositiveInt = MAX_SEARCH_LIMIT
 

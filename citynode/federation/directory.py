@@ -17,7 +17,14 @@ from citynode.origins import Origin
 from citynode.outbound import GuardedClient
 from protocol.did import base_url_from_did, descriptor_url, did_document_url, did_from_base_url
 from protocol.errors import ProtocolError
-from protocol.messages import Endpoints, Limits, NodeDescriptor, check_descriptor, decode_as
+from protocol.messages import (
+    MAX_REQUEST_BYTES,
+    Endpoints,
+    Limits,
+    NodeDescriptor,
+    check_descriptor,
+    decode_as,
+)
 
 log = logging.getLogger("citynode.federation")
 
@@ -43,9 +50,10 @@ def own_descriptor(config: NodeConfig, did: str) -> NodeDescriptor:
             digest=f"{base}/fed/v1/digest",
             peers=f"{base}/fed/v1/peers",
         ),
+        # What the /fed/ routes accept and serve (federation/inbound.py, federation/feed.py).
         limits=Limits(
-            max_body_bytes=config.server.max_body_bytes,
-            max_page_size=min(config.server.max_page_size, 5000),
+            max_body_bytes=min(config.server.max_body_bytes, MAX_REQUEST_BYTES),
+            max_page_size=config.server.max_page_size,
         ),
         relays=fed.relay,
     )

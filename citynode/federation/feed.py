@@ -15,30 +15,60 @@ import msgspec
 from citynode.storage import records as store
 from citynode.storage import replicas
 from citynode.storage.db import Database
-from protocol.cursor import MAX_PAGE_SIZE, clamp_limit, cursor_position, encode_cursor
-from protocol.messages import DigestRequest, DigestResponse, OriginDigest, origin_digest
+from protocol.cursor import clamp_limit, cursor_position, encode_cursor
+from protocol.messages import (
+    MAX_PAGE_BYTES,
+    DigestRequest,
+    DigestResponse,
+    OriginDigest,
+    origin_digest,
+)
 
 _encode = msgspec.json.Encoder().encode
 #: The most records one digest request may cover before we say no (it reads every pair).
 MAX_DIGEST_ORIGINS: Final = 1000
 
 
+#: Room in a page for everything but its items (the node's DID, the cursor, the keys).
+_ENVELOPE_BYTES: Final = 4096
+
+
 class Feed:
-    def __init__(self, db: Database, self_did: str, *, relay: bool, max_page_size: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        self_did: str,
+        *,
+        relay: bool,
+        max_page_size: int,
+        max_page_bytes: int = MAX_PAGE_BYTES,
+    ) -> None:
         self.db = db
         self.self_did = self_did
         self.relay = relay
+        #: Both as the descriptor states them (`limits.maxPageSize`; docs/protocol.md 9).
         self.max_page_size = max(1, max_page_size)
+        self.max_items_bytes = max(1, max_page_bytes - _ENVELOPE_BYTES)
 
     async def changes_page(self, after: str | None, limit: int | None) -> bytes:
-        """The JSON of a `ChangesPage` after the cursor `after` (InvalidCursor if malformed)."""
+        """The JSON of a `ChangesPage` after the cursor `after` (InvalidCursor if malformed).
+
+        At most `max_page_size` items, whatever `limit` asks, and at most `max_page_bytes` in
+        all unless the page holds a single item: a page of large records is cut short (and says
+        `hasMore`), so a puller's body cap never stalls it on one page.
+        """
         position = cursor_position(after)
-        size = clamp_limit(limit, maximum=max(self.max_page_size, MAX_PAGE_SIZE))
+        size = clamp_limit(limit, maximum=self.max_page_size)
         origins = None if self.relay else (self.self_did,)
         # One more than asked tells whether more follow without a second query.
-        rows = await store.changes(self.db.reader, position, size + 1, origins)
-        has_more = len(rows) > size
-        rows = rows[:size]
+        found = await store.changes(self.db.reader, position, size + 1, origins)
+        rows, total = [], 0
+        for row in found[:size]:
+            total += len(row.body) + 1
+            if rows and total > self.max_items_bytes:
+                break
+            rows.append(row)
+        has_more = len(found) > len(rows)
         next_cursor = encode_cursor(rows[-1].seq) if rows else encode_cursor(position)
         return b"".join(
             (

@@ -34,9 +34,10 @@ from citynode.federation.keys import KeyCache
 from protocol.did import split_key_id
 from protocol.errors import ProtocolError
 from protocol.httpsig import read_signature, verify_request
+from protocol.messages import MAX_REQUEST_BYTES
 
 #: Federation messages are small (a notice, a peer request, a digest request).
-MAX_FED_BODY: Final = 256 * 1024
+MAX_FED_BODY: Final = MAX_REQUEST_BYTES
 
 
 class ReplayCache:
