@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import pytest
 
+from protocol.httpsig import sign_request
 from protocol.messages import InboxNotice, encode_message
 from tests.federation_support import FAST, Hostile
 from tests.support import RunningNode
@@ -97,3 +98,27 @@ async def test_oversized_bodies_and_floods_are_refused(
         status, _ = await send("GET", url, hostile.signed_headers("GET", url))
         statuses.append(status)
     assert 429 in statuses and statuses[0] == 200, statuses
+
+
+async def test_a_nonce_is_a_replay_only_from_the_same_signer(node_factory: Factory) -> None:
+    node = await node_factory("Medellín", **FAST)
+    url = f"{node.url}/fed/v1/changes"
+    first, second = await Hostile().start(), await Hostile().start()
+    try:
+        created = int(time.time())
+
+        def headers(peer: Hostile) -> dict[str, str]:
+            return dict(
+                sign_request(
+                    "GET", url, {}, None, peer.key, peer.keyid, created, created + 60, "n-1"
+                )
+            )
+
+        assert (await send("GET", url, headers(first)))[0] == 200
+        # Another signer chose the same nonce: its own request, not a replay of the first.
+        assert (await send("GET", url, headers(second)))[0] == 200
+        status, body = await send("GET", url, headers(second))
+        assert (status, body["code"]) == (401, "nonce_replayed")
+    finally:
+        await first.stop()
+        await second.stop()

@@ -190,7 +190,9 @@ class InboundGuard:
                 resolve,
                 int(self.clock()),
                 self.max_age,
-                seen_nonce=self.replays.seen,
+                # A nonce is unique per signer (docs/protocol.md 5.5): another signer's
+                # request with the same nonce is no replay, and must not be refused as one.
+                seen_nonce=lambda nonce, until: self.replays.seen(f"{did} {nonce}", until),
             )
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
