@@ -1,9 +1,10 @@
 """HTTP Message Signatures (RFC 9421) with Ed25519 (Content-Digest, RFC 9530, is in digest.py).
 
-Every node-to-node request is signed: the signer covers `("@method" "@target-uri"
-"content-digest")` for a request with a body and `("@method" "@target-uri")` without, with the
-parameters `created`, `expires`, `nonce`, `keyid` and `alg="ed25519"`. The receiver checks the
-structure, the age, the digest, the key, the signature and finally the nonce (replay cache).
+Every node-to-node request is signed (docs/protocol.md section 5): the signer covers
+`("@method" "@target-uri" "content-digest")` for a request with a body and `("@method"
+"@target-uri")` without, with the parameters `created`, `expires`, `nonce`, `keyid`,
+`alg="ed25519"` and `tag="citynode/1"`. The receiver picks the signature by its tag, then checks
+the structure, the age, the digest, the key, the signature and finally the nonce (replay cache).
 
 All functions here are pure: the time (`now`, `created`), the nonce, the key lookup and the replay
 cache are given by the caller. `url` is the full target URI exactly as the request was sent (the
@@ -50,6 +51,7 @@ __all__ = [
     "ALG",
     "DEFAULT_CLOCK_SKEW",
     "DEFAULT_MAX_AGE",
+    "TAG",
     "Headers",
     "ParsedSignature",
     "VerifiedSignature",
@@ -66,6 +68,10 @@ __all__ = [
 ]
 
 ALG: Final = "ed25519"
+#: The `tag` parameter (RFC 9421 section 2.3) naming this profile (docs/protocol.md 5.2): a
+#: receiver verifies the signature with this tag and ignores signatures made for other
+#: applications, so a signature made for another protocol cannot be replayed as a citynode one.
+TAG: Final = "citynode/1"
 #: Seconds a signature is accepted after its `created` time (docs/DESIGN.md: default 5 min).
 DEFAULT_MAX_AGE: Final = 300
 #: Seconds a signer's clock may run ahead of ours.
@@ -279,11 +285,12 @@ def sign_request(
     expires: int,
     nonce: str,
     label: str = "sig1",
+    tag: str | None = TAG,
 ) -> dict[str, str]:
     """Headers to add to a node-to-node request: `Signature-Input`, `Signature` and, when
     there is a body, `Content-Digest` (sha-256, RFC 9530). They replace any of the same name.
 
-    Parameter order follows docs/DESIGN.md: created, expires, nonce, keyid, alg.
+    Parameter order (docs/protocol.md 5.2): created, expires, nonce, keyid, alg, tag.
     """
     added: dict[str, str] = {}
     signed_headers: dict[str, str] = {
@@ -298,6 +305,8 @@ def sign_request(
         "keyid": keyid,
         "alg": ALG,
     }
+    if tag is not None:
+        params["tag"] = tag
     added.update(
         sign_components(
             method, url, signed_headers, private_key, required_components(bool(body)), params, label
@@ -309,10 +318,15 @@ def sign_request(
 # --- Verifying ---
 
 
-def read_signature(headers: Headers, label: str | None = None) -> ParsedSignature:
+def read_signature(
+    headers: Headers, label: str | None = None, tag: str | None = None
+) -> ParsedSignature:
     """Parse `Signature-Input` and `Signature` (RFC 9421 section 4) and pick one signature.
 
-    Without a label, the first `Signature-Input` member that has a `Signature` is taken.
+    Without a label, the first `Signature-Input` member that has a `Signature` is taken; with a
+    `tag`, the first whose `tag` parameter is that one, else the first with no tag at all
+    (signers before the tag was specified), never one tagged for another application
+    (docs/protocol.md 5.2).
     """
     raw_input = _header_value(headers, "signature-input")
     raw_signature = _header_value(headers, "signature")
@@ -321,9 +335,18 @@ def read_signature(headers: Headers, label: str | None = None) -> ParsedSignatur
     inputs = parse_dictionary(raw_input)
     signatures = parse_dictionary(raw_signature)
     if label is None:
-        label = next((name for name in inputs if name in signatures), None)
-        if label is None:
+        paired = [name for name in inputs if name in signatures]
+        if not paired:
             raise MalformedSignature("no Signature matches a Signature-Input label")
+        if tag is not None:
+            paired = [name for name in paired if _tag_of(inputs[name]) == tag] or [
+                name for name in paired if _tag_of(inputs[name]) is None
+            ]
+            if not paired:
+                raise SignatureMissing(
+                    f"the request has no signature tagged {tag!r} (nor an untagged one)", tag=tag
+                )
+        label = paired[0]
     elif label not in inputs or label not in signatures:
         raise SignatureMissing(f"the request has no signature labelled {label!r}", label=label)
     signature_input = inputs[label]
@@ -336,6 +359,12 @@ def read_signature(headers: Headers, label: str | None = None) -> ParsedSignatur
     if not isinstance(signature, Item) or not isinstance(signature.value, bytes):
         raise MalformedSignature("Signature must be a byte sequence", label=label)
     return ParsedSignature(label, signature_input, signature.value)
+
+
+def _tag_of(member: Item | InnerList) -> object:
+    value = member.params.get("tag")
+    # RFC 9421 section 2.3: `tag` is an sf-string; a token of the same letters is another value.
+    return value if type(value) is str else (None if value is None else repr(value))
 
 
 def verify_signature(
@@ -384,13 +413,15 @@ def verify_request(
     clock_skew: int = DEFAULT_CLOCK_SKEW,
     required: Sequence[str] | None = None,
     label: str | None = None,
+    tag: str | None = None,
 ) -> VerifiedSignature:
     """Verify a signed node-to-node request; raise a `HttpSignatureError` subclass if it fails.
 
     Checks, in this order (cheap before costly; the nonce is recorded only for a valid signature
     so unsigned traffic cannot fill or poison the replay cache):
 
-    1. `Signature-Input`/`Signature` present (`SignatureMissing`) and well formed
+    1. `Signature-Input`/`Signature` present (`SignatureMissing`; with `tag`, the signature is
+       picked as `read_signature` does) and well formed
        (`MalformedField`, `MalformedSignature`); `created`, `keyid` and `nonce` present;
     2. `alg`, if given, is `ed25519` (`UnsupportedAlgorithm`);
     3. the required components are covered (`ComponentNotCovered`): by default `@method`,
@@ -403,7 +434,7 @@ def verify_request(
     8. `seen_nonce(nonce, remember_until)` must return False, and records the nonce
        (`NonceReplayed`); `remember_until` is the last second the signature could be accepted.
     """
-    parsed = read_signature(headers, label)
+    parsed = read_signature(headers, label, tag)
     params = parsed.signature_input.params
     created = _int_param(params, "created", required=True)
     keyid = _str_param(params, "keyid", required=True)

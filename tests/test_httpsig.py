@@ -32,6 +32,7 @@ from protocol.errors import (
     UnsupportedAlgorithm,
 )
 from protocol.httpsig import (
+    TAG,
     check_content_digest,
     content_digest,
     read_signature,
@@ -250,7 +251,8 @@ def test_round_trip_with_body(key: Ed25519PrivateKey) -> None:
     assert headers["Content-Digest"] == content_digest(BODY)
     assert headers["Signature-Input"] == (
         'sig1=("@method" "@target-uri" "content-digest");created=1700000000;'
-        'expires=1700000300;nonce="n-1";keyid="did:web:medellin.example#key-1";alg="ed25519"'
+        'expires=1700000300;nonce="n-1";keyid="did:web:medellin.example#key-1";alg="ed25519";'
+        'tag="citynode/1"'
     )
     result = verify(key, headers)
     assert result.keyid == KEYID
@@ -276,6 +278,38 @@ def test_signature_lines_split_over_several_fields(key: Ed25519PrivateKey) -> No
     wire.add("Signature-Input", extra["Signature-Input"])
     wire.add("Signature", extra["Signature"])
     assert verify(key, wire, method="GET", body=None).label == "sig1"
+
+
+def test_the_signature_with_the_citynode_tag_is_the_one_verified(key: Ed25519PrivateKey) -> None:
+    # docs/protocol.md 5.2: a signature tagged for another application is never taken, even
+    # when it comes first and verifies; an untagged one is taken when no tagged one is there.
+    mine = signed(key, method="GET", body=None)
+    other_app = sign_components(
+        "GET", URL, {}, key, ["@method", "@target-uri"],
+        {"created": NOW, "nonce": "n-0", "keyid": KEYID, "tag": "other-app"}, label="app",
+    )  # fmt: skip
+    wire = CIMultiDict()
+    wire.add("Signature-Input", other_app["Signature-Input"])
+    wire.add("Signature", other_app["Signature"])
+    wire.add("Signature-Input", mine["Signature-Input"])
+    wire.add("Signature", mine["Signature"])
+    keys = {KEYID: key.public_key()}
+    result = verify_request(
+        "GET", URL, wire, None, keys.__getitem__, NOW, seen_nonce=NonceCache(), tag=TAG
+    )
+    assert (result.label, result.nonce) == ("sig1", "n-1")
+    only_other = CIMultiDict(
+        {"Signature-Input": other_app["Signature-Input"], "Signature": other_app["Signature"]}
+    )
+    with pytest.raises(SignatureMissing, match="tagged"):
+        verify_request(
+            "GET", URL, only_other, None, keys.__getitem__, NOW, seen_nonce=NonceCache(), tag=TAG
+        )
+    untagged = sign_request("GET", URL, {}, None, key, KEYID, NOW, NOW + 300, "n-2", tag=None)
+    assert "tag=" not in untagged["Signature-Input"]
+    verify_request(
+        "GET", URL, untagged, None, keys.__getitem__, NOW, seen_nonce=NonceCache(), tag=TAG
+    )
 
 
 def test_nonce_is_remembered_until_the_signature_dies(key: Ed25519PrivateKey) -> None:

@@ -33,7 +33,7 @@ from citynode.federation.errors import SignatureRefused
 from citynode.federation.keys import KeyCache
 from protocol.did import split_key_id
 from protocol.errors import ProtocolError
-from protocol.httpsig import read_signature, verify_request
+from protocol.httpsig import TAG, read_signature, verify_request
 from protocol.messages import MAX_REQUEST_BYTES
 
 #: Federation messages are small (a notice, a peer request, a digest request).
@@ -151,7 +151,7 @@ class InboundGuard:
                 f"too many federation requests from {origin}; slow down", source=origin
             )
         try:
-            keyid = read_signature(headers).signature_input.params.get("keyid")
+            keyid = read_signature(headers, tag=TAG).signature_input.params.get("keyid")
             if not isinstance(keyid, str):
                 raise SignatureRefused("the signature has no keyid", code="malformed_signature")
             did, _ = split_key_id(keyid)
@@ -193,6 +193,7 @@ class InboundGuard:
                 # A nonce is unique per signer (docs/protocol.md 5.5): another signer's
                 # request with the same nonce is no replay, and must not be refused as one.
                 seen_nonce=lambda nonce, until: self.replays.seen(f"{did} {nonce}", until),
+                tag=TAG,
             )
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
