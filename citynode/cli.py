@@ -14,7 +14,7 @@ from typing import Any
 
 import uvloop
 
-from citynode import commands, commands_peers, commands_search
+from citynode import commands, commands_conformance, commands_peers, commands_search
 from citynode.errors import NodeError
 from citynode.ops import logs
 from protocol.errors import ProtocolError
@@ -166,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _federation_commands(sub)
     _search_command(sub)
+    _conformance_command(sub)
     return parser
 
 
@@ -197,6 +198,28 @@ def _federation_commands(sub: Any) -> None:
     sync.set_defaults(run=commands_peers.sync_now)
     for parser in (*actions.choices.values(), sync):
         parser.add_argument("--home", required=True, type=Path, help="the node's home folder")
+
+
+def _conformance_command(sub: Any) -> None:
+    kit = sub.add_parser(
+        "conformance",
+        help="play a peer against a node and report each requirement of docs/protocol.md",
+    )
+    kit.add_argument("url", help="the node's base URL, e.g. http://127.0.0.1:8701")
+    kit.add_argument("--host", default="127.0.0.1", help="where the kit's own node listens")
+    kit.add_argument("--port", type=int, default=0, help="its port (default: any free one)")
+    kit.add_argument("--public-url", help="the kit's base URL if not http://HOST:PORT")
+    kit.add_argument(
+        "--wait", type=float, default=10.0, help="seconds to wait for the node to pull"
+    )
+    kit.add_argument(
+        "--approval-wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for the node's operator to approve the kit as a peer",
+    )
+    kit.add_argument("--json", action="store_true", help="the report as JSON")
+    kit.set_defaults(run=commands_conformance.conformance)
 
 
 def _search_command(sub: Any) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from protocol.httpsig import sign_request
 from protocol.messages import InboxNotice, encode_message
-from tests.federation_support import FAST, Hostile
+from tests.federation_support import FAST, Hostile, fed
 from tests.support import RunningNode
 
 Factory = Callable[..., Awaitable[RunningNode]]
@@ -122,3 +122,22 @@ async def test_a_nonce_is_a_replay_only_from_the_same_signer(node_factory: Facto
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_notice_of_an_unknown_kind_is_ignored(node_factory: Factory) -> None:
+    # docs/protocol.md 7.2: `kind` names what changed; a kind from a newer revision is not
+    # ours to act on, so it schedules nothing (and is still answered, not refused).
+    node = await node_factory("Medellín", **FAST)
+    peer = await Hostile().start()
+    try:
+        await fed(node).peering.add(peer.url)
+        await fed(node).worker.sync_now(peer.did)
+        peering = fed(node).peering
+        later = InboxNotice(sender=peer.did, cursor="1.Zg", kind="vocabulary")
+        assert await peering.handle_notice(peer.did, later) == "ignored"
+        row = next(p for p in await fed(node).peer_views() if p["did"] == peer.did)
+        assert row["state"] == "idle", row
+        news = InboxNotice(sender=peer.did, cursor="1.Zg")
+        assert await peering.handle_notice(peer.did, news) == "scheduled"
+    finally:
+        await peer.stop()

@@ -60,3 +60,15 @@ def test_storage_does_not_import_the_web_layer() -> None:
         )
     ]
     assert not bad, "\n".join(bad)
+
+
+def test_the_conformance_kit_knows_the_node_only_through_the_wire() -> None:
+    # docs/protocol.md 12: the kit plays a peer from the spec, so it may use the protocol
+    # package and an HTTP library, never the node's own services.
+    bad = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "citynode" / "conformance").rglob("*.py"))
+        for name in imports(path)
+        if name.startswith("citynode") and not name.startswith("citynode.conformance")
+    ]
+    assert not bad, "\n".join(bad)

@@ -62,7 +62,8 @@ class Feed:
         origins = None if self.relay else (self.self_did,)
         # One more than asked tells whether more follow without a second query.
         found = await store.changes(self.db.reader, position, size + 1, origins)
-        rows, total = [], 0
+        rows: list[store.StoredRecord] = []
+        total = 0
         for row in found[:size]:
             total += len(row.body) + 1
             if rows and total > self.max_items_bytes:

@@ -151,9 +151,7 @@ class InboundGuard:
                 f"too many federation requests from {origin}; slow down", source=origin
             )
         try:
-            keyid = read_signature(headers, tag=TAG).signature_input.params.get("keyid")
-            if not isinstance(keyid, str):
-                raise SignatureRefused("the signature has no keyid", code="malformed_signature")
+            keyid = self.claimed_keyid(headers)
             did, _ = split_key_id(keyid)
         except ProtocolError as exc:
             raise SignatureRefused(
@@ -182,19 +180,7 @@ class InboundGuard:
             return known.authentication[key_id].public_key
 
         try:
-            verify_request(
-                method,
-                self.base_url + raw_path,
-                headers,
-                body,
-                resolve,
-                int(self.clock()),
-                self.max_age,
-                # A nonce is unique per signer (docs/protocol.md 5.5): another signer's
-                # request with the same nonce is no replay, and must not be refused as one.
-                seen_nonce=lambda nonce, until: self.replays.seen(f"{did} {nonce}", until),
-                tag=TAG,
-            )
+            self.verify(method, self.base_url + raw_path, headers, body, resolve, did)
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
                 f"request refused: {exc.message}", code=exc.code, signer=did, **exc.detail
@@ -203,3 +189,35 @@ class InboundGuard:
         if not self.per_signer.allow(did):
             raise TooManyRequests(f"too many requests from {did}; slow down", signer=did)
         return did
+
+    def claimed_keyid(self, headers: Mapping[str, str]) -> str:
+        """The key id the request's signature names (docs/protocol.md 5.2): only a claim until
+        `verify` holds."""
+        keyid = read_signature(headers, tag=TAG).signature_input.params.get("keyid")
+        if not isinstance(keyid, str):
+            raise SignatureRefused("the signature has no keyid", code="malformed_signature")
+        return keyid
+
+    def verify(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        resolve: Callable[[str], Ed25519PublicKey],
+        did: str,
+    ) -> None:
+        """The signature check of docs/protocol.md section 5 (raises a `ProtocolError`)."""
+        verify_request(
+            method,
+            url,
+            headers,
+            body,
+            resolve,
+            int(self.clock()),
+            self.max_age,
+            # A nonce is unique per signer (docs/protocol.md 5.5): another signer's request
+            # with the same nonce is no replay, and must not be refused as one.
+            seen_nonce=lambda nonce, until: self.replays.seen(f"{did} {nonce}", until),
+            tag=TAG,
+        )

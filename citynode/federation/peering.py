@@ -229,6 +229,9 @@ class Peering:
             peer = await peer_store.get_peer(conn, signer)
             if peer is None or peer.sync.state in ("pending_approval", "blocked", "removed"):
                 raise PeerRefused(f"{signer} is not an approved peer of this node", signer=signer)
+            if notice.kind != "changes":
+                # A kind from a newer protocol revision (docs/protocol.md 7.2): not ours to act on.
+                return "ignored"
             await peer_store.apply(
                 conn, signer, NoticeReceived(cursor=notice.cursor), now, self.rng, self.policy
             )
