@@ -17,9 +17,21 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.storage.facts import FactsFollower
+from citynode.storage.log import Following
+from citynode.web import (
+    comparisons,
+    editor,
+    federation,
+    openapi,
+    peers,
+    records,
+    search,
+    vocabulary,
+    wellknown,
+)
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.keys import CONFIG, FACTS, FOLLOWINGS, NODE
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -38,9 +50,12 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(federation.routes)
     app.add_routes(peers.routes)
     app.add_routes(search.routes)
+    app.add_routes(vocabulary.routes)
+    app.add_routes(comparisons.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
+    app.cleanup_ctx.append(_facts_context)
     return app
 
 
@@ -75,3 +90,15 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+
+
+async def _facts_context(app: web.Application) -> AsyncIterator[None]:
+    """The facts follower (links and indicator values, storage/facts.py) follows the log."""
+    following = Following(app[NODE].db, FactsFollower(app[NODE].db))
+    await following.start()
+    app[FACTS] = following
+    app[FOLLOWINGS].append(following)
+    try:
+        yield
+    finally:
+        await following.close()

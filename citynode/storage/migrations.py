@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from citynode.storage.facts_schema import STATEMENTS as FACTS_STATEMENTS
 from citynode.storage.search_schema import STATEMENTS as SEARCH_STATEMENTS
 
 _RECORDS = (
@@ -107,6 +108,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     tuple(SEARCH_STATEMENTS),
     _PEERS,
     _LOG_POSITIONS,
+    # 5: record links and indicator observations (storage/facts.py), origin populations.
+    tuple(FACTS_STATEMENTS),
 )
 
 

@@ -14,3 +14,6 @@ NODE = web.AppKey("node", Node)
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: The facts follower (record links and indicator observations, storage/facts.py): the
+#: comparison and lineage routes wait on it to see their own writes.
+FACTS = web.AppKey("facts", Following)

@@ -7,12 +7,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-import vocab
 from citynode.federation.directory import own_descriptor
 from citynode.storage import records as store
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
-from protocol.records import CONTEXT_URL
 
 routes = web.RouteTableDef()
 
@@ -37,6 +35,9 @@ def descriptor(request: web.Request) -> dict[str, Any]:
         {
             "records": f"{base}/records",
             "vocabulary": f"{base}/vocab/v1",
+            "ontology": f"{base}/vocab/ontology",
+            "indicators": f"{base}/api/indicators",
+            "lineage": f"{base}/api/lineage",
             "openapi": f"{base}/openapi.json",
             "searchApi": f"{base}/api/search",
         }
@@ -47,11 +48,6 @@ def descriptor(request: web.Request) -> dict[str, Any]:
 @routes.get("/.well-known/citynode")
 async def node_descriptor(request: web.Request) -> web.Response:
     return json_response(descriptor(request))
-
-
-@routes.get("/vocab/v1")
-async def context(request: web.Request) -> web.Response:
-    return json_response(vocab.context_document(CONTEXT_URL), content_type="application/ld+json")
 
 
 @routes.get("/")
