@@ -39,7 +39,8 @@ class NodeSection(Struct, forbid_unknown_fields=True, kw_only=True):
     # the year is not from a source.
     population: Annotated[int, Meta(ge=1, le=10**10)] | None = None
     population_year: Annotated[int, Meta(ge=1800, le=2200)] | None = None
-    population_source: Annotated[str, Meta(pattern=r"^https?://\S+$")] | None = None
+    # Who counted: a census, a statistics office, a web address.
+    population_source: Annotated[str, Meta(min_length=1, max_length=400)] | None = None
     population_illustrative: bool = False
 
     @property

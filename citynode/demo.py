@@ -16,6 +16,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import uvloop
@@ -30,6 +31,7 @@ from citynode.config import (
     load_config,
 )
 from citynode.imports.files import read_drafts
+from protocol.messages import Population
 from citynode.node import Node, create_home
 from citynode.storage import records as store
 from citynode.web.federation import FEDERATION
@@ -49,6 +51,27 @@ class SampleCity(msgspec.Struct, kw_only=True):
     wikidata: str | None = None
     languages: list[str] = msgspec.field(default_factory=lambda: ["es", "en"])
     illustrative: bool = False
+    population: Population | None = None
+
+
+def stand_in_base(slug: str) -> str:
+    """Sample records name other sample cities' records under stand-in addresses (a Montevideo
+    practice adapted from https://medellin.example/records/wifi-parques); the demo rewrites
+    them to the cities' real loopback addresses."""
+    return f"https://{slug}.example/"
+
+
+def _rewrite_addresses(value: Any, bases: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for stand_in, real in bases.items():
+            if value.startswith(stand_in):
+                return real + value[len(stand_in) :]
+        return value
+    if isinstance(value, list):
+        return [_rewrite_addresses(item, bases) for item in value]
+    if isinstance(value, dict):
+        return {key: _rewrite_addresses(item, bases) for key, item in value.items()}
+    return value
 
 
 def sample_city(slug: str) -> SampleCity:
@@ -80,6 +103,12 @@ async def prepare_city(
                         wikidata=city.wikidata,
                         languages=city.languages,  # type: ignore[arg-type]
                         illustrative=city.illustrative or slug != REAL_CITY,
+                        population=city.population.count if city.population else None,
+                        population_year=city.population.year if city.population else None,
+                        population_source=city.population.source if city.population else None,
+                        population_illustrative=bool(
+                            city.population and city.population.illustrative
+                        ),
                     ),
                     server=ServerSection(host=host, port=port),
                     # Loopback peers need the private-address permission; the allow list
@@ -92,7 +121,11 @@ async def prepare_city(
         await create_home(config, home)
     async with Node.opened(home) as node:
         drafts = read_drafts(SAMPLES / slug / "records.jsonld", node.config.base_url)
-        await node.publisher.publish(drafts)
+        bases = {
+            stand_in_base(other): f"http://{host}:{sample_city(other).port + port_offset}/"
+            for other in {*peers, slug}
+        }
+        await node.publisher.publish([_rewrite_addresses(draft, bases) for draft in drafts])
     return load_config(home)
 
 

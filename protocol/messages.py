@@ -103,7 +103,7 @@ class Population(_Part):
 
     count: Annotated[int, Meta(ge=1, le=10**10)]
     year: Annotated[int, Meta(ge=1800, le=2200)]
-    source: str | None = None
+    source: Annotated[str, Meta(max_length=400)] | None = None
     illustrative: bool = False
 
 

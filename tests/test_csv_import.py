@@ -156,11 +156,20 @@ def test_unknown_column_is_named() -> None:
     assert "unknown column; did you mean 'status'?" in str(caught.value)
 
 
-def test_unsupported_language_column_is_named() -> None:
+def test_any_language_column_is_read() -> None:
+    drafts = read_practices(
+        write([practice_row(title_fr="Wi-Fi gratuit", **{"Summary PT-BR": "Wi-Fi grátis"})]),
+        "practices.csv",
+    )
+    assert drafts[0]["title"]["fr"] == "Wi-Fi gratuit"
+    assert drafts[0]["summary"]["pt-br"] == "Wi-Fi grátis"
+
+
+def test_a_text_column_with_no_language_tag_is_named() -> None:
     with pytest.raises(CsvImportError) as caught:
-        read_practices(write([practice_row(title_fr="Wi-Fi gratuit")]), "practices.csv")
-    assert caught.value.field == "title_fr"
-    assert "language 'fr' is not supported" in caught.value.message
+        read_practices(write([practice_row(title_e="Wi-Fi gratuit")]), "practices.csv")
+    assert caught.value.field == "title_e"
+    assert "'e' is not a language tag" in caught.value.message
 
 
 def test_missing_required_column() -> None:

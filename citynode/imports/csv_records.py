@@ -28,9 +28,11 @@ from citynode.imports.csv_table import (
     Row,
     check_header,
     decode,
+    language_columns,
     read_table,
 )
 from protocol.errors import InvalidRecord
+from protocol.langtags import is_language_tag
 from protocol.records import LANGUAGES, RECORD_CONTEXT, parse_record
 
 Draft = dict[str, Any]
@@ -192,7 +194,10 @@ def _practice(row: Row) -> Draft | None:
     if contact := _contact(row):
         draft["contactPoint"] = contact
     # The act's name is in the city's own language: the first the row has a title in.
-    act_language = next((lang for lang in LANGUAGES if row.cell(f"title_{lang}")), LANGUAGES[0])
+    act_language = next(
+        (lang for column, lang in language_columns(row.cells, "title") if row.cell(column)),
+        LANGUAGES[0],
+    )
     acts = row.read("legal_basis", lambda cell: cells.read_legal_basis(cell, act_language))
     if acts:
         draft["legalBasis"] = acts
@@ -378,8 +383,8 @@ def _column_for(path: str) -> str | None:
     if ".".join(parts[:2]) in _TERM_COLUMNS:
         return _TERM_COLUMNS[".".join(parts[:2])]
     column = _TERM_COLUMNS.get(parts[0], parts[0])
-    if column in _LANGUAGE_BASES and len(parts) > 1 and parts[1] in LANGUAGES:
-        return f"{column}_{parts[1]}"
+    if column in _LANGUAGE_BASES and len(parts) > 1 and is_language_tag(parts[1]):
+        return f"{column}_{parts[1].lower().replace('-', '_')}"
     return column
 
 
