@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write every record in one format")
     _home(export)
     export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
-    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--output", type=Path, help="file to write (default: standard output); csv: a folder"
+    )
     export.set_defaults(run=commands.export)
 
     verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")

@@ -31,11 +31,11 @@ from citynode.config import (
     load_config,
 )
 from citynode.imports.files import read_drafts
-from protocol.messages import Population
 from citynode.node import Node, create_home
 from citynode.storage import records as store
 from citynode.web.federation import FEDERATION
 from citynode.web.keys import NODE
+from protocol.messages import Population
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_CITIES = ("medellin", "lisboa", "montevideo")
@@ -61,16 +61,16 @@ def stand_in_base(slug: str) -> str:
     return f"https://{slug}.example/"
 
 
-def _rewrite_addresses(value: Any, bases: dict[str, str]) -> Any:
+def rewrite_addresses(value: Any, bases: dict[str, str]) -> Any:
     if isinstance(value, str):
         for stand_in, real in bases.items():
             if value.startswith(stand_in):
                 return real + value[len(stand_in) :]
         return value
     if isinstance(value, list):
-        return [_rewrite_addresses(item, bases) for item in value]
+        return [rewrite_addresses(item, bases) for item in value]
     if isinstance(value, dict):
-        return {key: _rewrite_addresses(item, bases) for key, item in value.items()}
+        return {key: rewrite_addresses(item, bases) for key, item in value.items()}
     return value
 
 
@@ -125,7 +125,7 @@ async def prepare_city(
             stand_in_base(other): f"http://{host}:{sample_city(other).port + port_offset}/"
             for other in {*peers, slug}
         }
-        await node.publisher.publish([_rewrite_addresses(draft, bases) for draft in drafts])
+        await node.publisher.publish([rewrite_addresses(draft, bases) for draft in drafts])
     return load_config(home)
 
 

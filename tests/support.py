@@ -53,6 +53,7 @@ async def start_node(
     name: str = "Medellín",
     country: str = "CO",
     sock: socket.socket | None = None,
+    profile: dict[str, Any] | None = None,
     **federation: Any,
 ) -> RunningNode:
     """Create (if new) and start a node on loopback; it gets an editor token."""
@@ -63,7 +64,7 @@ async def start_node(
         config = msgspec.convert(
             msgspec.to_builtins(
                 NodeConfig(
-                    node=NodeSection(base_url=url, name=name, country=country),
+                    node=NodeSection(base_url=url, name=name, country=country, **(profile or {})),
                     server=ServerSection(host="127.0.0.1", port=port),
                     federation=FederationSection(allow_private_peers=True, **federation),
                 )

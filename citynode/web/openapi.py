@@ -8,6 +8,7 @@ from aiohttp import web
 
 from citynode.search.query import FACETS
 from citynode.web.keys import NODE
+from citynode.web.openapi_vocabulary import vocabulary_openapi
 from citynode.web.records import json_response
 
 routes = web.RouteTableDef()
@@ -57,6 +58,14 @@ _PUBLISHED = _ok("published", {"$ref": "#/components/schemas/Outcome"})
 
 
 def document(base_url: str) -> dict[str, Any]:
+    vocabulary_paths, vocabulary_schemas = vocabulary_openapi()
+    spec = _document(base_url)
+    spec["paths"].update(vocabulary_paths)
+    spec["components"]["schemas"].update(vocabulary_schemas)
+    return spec
+
+
+def _document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -107,14 +116,6 @@ def document(base_url: str) -> dict[str, Any]:
                 "get": {
                     "summary": "The node descriptor: city, languages, protocol, limits, endpoints",
                     "responses": {"200": _ok("descriptor", {"type": "object"})},
-                }
-            },
-            "/vocab/v1": {
-                "get": {
-                    "summary": "The citynode JSON-LD context",
-                    "responses": {
-                        "200": _ok("context", {"type": "object"}, ("application/ld+json",))
-                    },
                 }
             },
             "/records": {
