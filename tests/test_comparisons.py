@@ -80,12 +80,14 @@ async def test_an_adaptation_shows_on_both_sides(cities: dict[str, RunningNode])
     status, body, _ = await request_json(
         "GET", f"{montevideo.url}/api/relations", params={"record": adapter}
     )
+    assert status == 200
     assert [
         (a["adaptedFrom"]["id"], a["adaptedFrom"]["city"], a["adaptedFrom"]["held"])
         for a in body["adaptedFrom"]
     ] == [(origin, "Medellín", True)]
     # The whole map, as data, on any node.
     status, body, _ = await request_json("GET", f"{cities['lisboa'].url}/api/lineage")
+    assert status == 200
     pairs = {(a["practice"]["city"], a["adaptedFrom"]["city"]) for a in body["adaptations"]}
     assert pairs == {("Montevideo", "Medellín"), ("Lisboa", "Montevideo")}
 
@@ -96,4 +98,5 @@ async def test_results_and_parts_show_from_the_practice(cities: dict[str, Runnin
     status, body, _ = await request_json(
         "GET", f"{medellin.url}/api/relations", params={"record": record}
     )
+    assert status == 200
     assert [r["id"] for r in body["results"]] == [f"{medellin.url}/records/eva-resultados"]
