@@ -479,7 +479,12 @@ def _check_with_model(draft: Draft, row: Row, measurement_rows: list[Row]) -> No
             ]
             position = int(index.group(1))
             target = with_values[position] if position < len(with_values) else row
-        target.fail(column, _plain_rule(str(exc.detail.get("rule", exc.message))))
+        rule = str(exc.detail.get("rule", exc.message))
+        if re.fullmatch(r"[a-z0-9-]+", rule):
+            # A publishing rule (protocol/record_rules.py): its message is already in words.
+            target.fail(column, re.sub(r"^record \S+: ", "", exc.message))
+        else:
+            target.fail(column, _plain_rule(rule))
 
 
 def _column_for(path: str) -> str | None:
