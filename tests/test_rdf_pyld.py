@@ -21,6 +21,7 @@ from citynode.storage import records as store
 from tests.federation_support import publish
 from tests.support import RunningNode, request_json
 
+
 def bundled_only(url: str, options: dict[str, Any]) -> dict[str, Any]:
     """pyld's document loader: the contexts shipped in vocab/, and nothing from the network."""
     try:
