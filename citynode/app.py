@@ -54,8 +54,9 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(comparisons.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
-    app.cleanup_ctx.append(_federation_context)
+    # Before the federation worker: the views are following when the first pull lands.
     app.cleanup_ctx.append(_facts_context)
+    app.cleanup_ctx.append(_federation_context)
     return app
 
 

@@ -21,7 +21,7 @@ import vocab
 from citynode.errors import BadRequest, Conflict, Gone, NotFound
 from citynode.identity import NodeIdentity
 from citynode.origins import Origin
-from citynode.references import check_references
+from citynode.references import Held, check_references
 from citynode.search import index as search_index
 from citynode.storage import records as store
 from citynode.storage.db import Database
@@ -191,9 +191,10 @@ class Publisher:
                 positions.append(position)
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
+        held_links = Held(self.db.reader, built)
         for position, record in zip(positions, built, strict=True):
             try:
-                await check_references(self.db.reader, record, built, self.base_url)
+                await check_references(record, held_links)
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
         if errors:

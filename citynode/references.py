@@ -22,21 +22,33 @@ from protocol.records import PRACTICE_TYPES, Record, Result, Tombstone, record_t
 MAX_DEPTH: Final = 100
 
 
+def _links_out(record: Record) -> bool:
+    return not isinstance(record, Tombstone) and bool(
+        record.part_of or record.has_part or getattr(record, "adapted_from", None)
+    )
+
+
 def _kind(type_name: str) -> str:
     return "practice" if type_name in PRACTICE_TYPES else "result"
 
 
-class _Held:
-    """What the check knows of a record: the batch's version, else the stored one."""
+class Held:
+    """What the checks know of the records: the batch's versions, else the stored ones. Built
+    once per batch; only records that link to others cost a lookup."""
 
     def __init__(self, conn: aiosqlite.Connection, batch: list[Record]) -> None:
         self.conn = conn
-        self.batch = {record.id: record_to_builtins(record) for record in batch}
+        self.batch = {
+            record.id: record_to_builtins(record) for record in batch if _links_out(record)
+        }
+        self.all_ids = {record.id: record for record in batch}
         self.cache: dict[str, dict[str, Any] | None] = {}
 
     async def document(self, record_id: str) -> dict[str, Any] | None:
         if record_id in self.batch:
             return self.batch[record_id]
+        if record_id in self.all_ids:
+            return record_to_builtins(self.all_ids[record_id])
         if record_id not in self.cache:
             row = await store.get_current(self.conn, record_id)
             doc: dict[str, Any] | None = None
@@ -74,13 +86,14 @@ def _error(record: Record, path: str, rule: str, words: str) -> InvalidRecord:
     )
 
 
-async def check_references(
-    conn: aiosqlite.Connection, record: Record, batch: list[Record], base_url: str
-) -> None:
-    """Raise `InvalidRecord` for the first link of `record` that does not hold."""
-    if isinstance(record, Tombstone):
+async def check_references(record: Record, held: Held) -> None:
+    """Raise `InvalidRecord` for the first link of `record` that does not hold.
+
+    A record that declares no link adds no edge, so it cannot close a partOf cycle (the stored
+    records have none): it costs nothing here, which keeps bulk publishing fast.
+    """
+    if isinstance(record, Tombstone) or not _links_out(record):
         return
-    held = _Held(conn, batch)
     own_kind = _kind(type(record).__name__)
     for relation in ("partOf", "hasPart"):
         targets = record.part_of if relation == "partOf" else record.has_part
@@ -117,7 +130,7 @@ async def check_references(
                 )
 
 
-async def _no_cycle(record: Record, held: _Held) -> None:
+async def _no_cycle(record: Record, held: Held) -> None:
     """Walk up from the record through partOf (and others' hasPart); meeting it again is a
     cycle: A part of B part of A."""
     start = record.id

@@ -95,11 +95,12 @@ class FactsFollower:
         self.db = db
 
     async def position(self) -> int:
-        async with self.db.reader.execute(
-            "SELECT position FROM log_positions WHERE follower = ?", (NAME,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = list(
+            await self.db.reader.execute_fetchall(
+                "SELECT position FROM log_positions WHERE follower = ?", (NAME,)
+            )
+        )
+        return int(rows[0][0]) if rows else 0
 
     async def apply(self, entries: list[StoredRecord], upto: int) -> None:
         async with self.db.transaction(notify=False) as conn:
@@ -126,30 +127,30 @@ def _link(row: Any) -> Link:
 
 
 async def links_from(conn: aiosqlite.Connection, source: str) -> list[Link]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT source, relation, target, origin, detail FROM record_links WHERE source = ?"
         " ORDER BY relation, target",
         (source,),
-    ) as cursor:
-        return [_link(row) for row in await cursor.fetchall()]
+    )
+    return [_link(row) for row in rows]
 
 
 async def links_to(conn: aiosqlite.Connection, target: str) -> list[Link]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT source, relation, target, origin, detail FROM record_links WHERE target = ?"
         " ORDER BY relation, source",
         (target,),
-    ) as cursor:
-        return [_link(row) for row in await cursor.fetchall()]
+    )
+    return [_link(row) for row in rows]
 
 
 async def links_of(conn: aiosqlite.Connection, relation: str) -> list[Link]:
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT source, relation, target, origin, detail FROM record_links WHERE relation = ?"
         " ORDER BY origin, source, target",
         (relation,),
-    ) as cursor:
-        return [_link(row) for row in await cursor.fetchall()]
+    )
+    return [_link(row) for row in rows]
 
 
 class Observation(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,8 +179,7 @@ async def observations(
         sql += " WHERE indicator = ?"
         params = (indicator,)
     sql += " ORDER BY origin, period, record, position"
-    async with conn.execute(sql, params) as cursor:
-        rows = await cursor.fetchall()
+    rows = await conn.execute_fetchall(sql, params)
     return [
         Observation(
             record=r[0], position=r[1], origin=r[2], indicator=r[3], role=r[4], period=r[5],
