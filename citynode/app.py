@@ -18,12 +18,26 @@ from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
-from citynode.web import assets, editor, federation, openapi, peers, records, search, wellknown
+from citynode.storage.facts import FactsFollower
+from citynode.storage.log import Following
+from citynode.web import (
+    assets,
+    comparisons,
+    editor,
+    federation,
+    openapi,
+    peers,
+    records,
+    search,
+    vocabulary,
+    wellknown,
+)
 from citynode.web.browser import browser_headers
 from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
 from citynode.web.keys import (
     CONFIG,
+    FACTS,
     FEDERATION,
     FOLLOWINGS,
     NODE,
@@ -43,6 +57,8 @@ ROUTES: tuple[Routes, ...] = (
     federation.routes,
     peers.routes,
     search.routes,
+    vocabulary.routes,
+    comparisons.routes,
     assets.routes,
 )
 
@@ -62,6 +78,8 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_search_context)
+    # Before the federation worker: the views are following when the first pull lands.
+    app.cleanup_ctx.append(_facts_context)
     app.cleanup_ctx.append(_federation_context)
     return app
 
@@ -111,3 +129,15 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+
+
+async def _facts_context(app: web.Application) -> AsyncIterator[None]:
+    """The facts follower (links and indicator values, storage/facts.py) follows the log."""
+    following = Following(app[NODE].db, FactsFollower(app[NODE].db))
+    await following.start()
+    app[FACTS] = following
+    app[FOLLOWINGS].append(following)
+    try:
+        yield
+    finally:
+        await following.close()

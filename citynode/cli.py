@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--name", required=True, help="city name, e.g. Medellín")
     init.add_argument("--country", required=True, help="ISO 3166 country code, e.g. CO")
     init.add_argument("--wikidata", help="Wikidata IRI of the city")
-    init.add_argument("--languages", default="es,en", help="comma-separated: es,en,pt")
+    init.add_argument(
+        "--languages", default="es,en", help="comma-separated BCP 47 tags: es,en,pt,fr,pt-BR..."
+    )
     init.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     init.add_argument("--port", type=int, help="port to listen on (default: the URL's port)")
     init.add_argument(
@@ -81,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write every record in one format")
     _home(export)
     export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
-    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    export.add_argument(
+        "--output", type=Path, help="file to write (default: standard output); csv: a folder"
+    )
     export.set_defaults(run=commands.export)
 
     verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")

@@ -14,7 +14,7 @@ import msgspec
 from citynode import rdf
 from citynode.config import build_config, load_config
 from citynode.errors import ConfigError, ImportFailed
-from citynode.exports import write_csv
+from citynode.exports import template_csvs
 from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
@@ -134,12 +134,22 @@ async def export(args: argparse.Namespace) -> int:
     async with Node.opened(args.home) as node:
         rows = await store.all_current(node.db.reader, node.identity.did)
         documents = [row.document() for row in rows]
+    if args.format == "csv":
+        # The CSV export is the two import templates (docs/csv-template.md): a folder.
+        if args.output is None:
+            raise ConfigError(
+                "export --format csv writes practices.csv and results.csv: give a folder with "
+                "--output"
+            )
+        await asyncio.to_thread(args.output.mkdir, parents=True, exist_ok=True)
+        for name, text in template_csvs(documents, node.config.base_url).items():
+            await asyncio.to_thread((args.output / name).write_text, text, encoding="utf-8")
+        print(f"wrote {len(documents)} records to {args.output}/", file=sys.stderr)
+        return 0
     if args.format == "jsonld":
         # A JSON-LD document may be an array; each record keeps its own context and proof,
         # so every one still verifies.
         body = msgspec.json.format(msgspec.json.encode(documents), indent=2) + b"\n"
-    elif args.format == "csv":
-        body = write_csv(documents).encode("utf-8")
     else:
         body = await asyncio.to_thread(rdf.serialize, documents, args.format)
     if args.output:

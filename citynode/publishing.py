@@ -21,13 +21,16 @@ import vocab
 from citynode.errors import BadRequest, Conflict, Gone, NotFound
 from citynode.identity import NodeIdentity
 from citynode.origins import Origin
+from citynode.references import Held, check_references
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from protocol import proofs
 from protocol.errors import InvalidRecord
 from protocol.records import (
+    DEFAULT_LICENSE,
     PRACTICE_TYPES,
     RECORD_CONTEXT,
+    SHAPES_VERSION,
     Record,
     Result,
     check_context,
@@ -169,6 +172,7 @@ class Publisher:
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
         held = await store.held_versions(self.db.reader, [rid for _, _, rid in pending])
+        positions: list[int] = []
         for position, draft, record_id in pending:
             try:
                 record, outcome = await self._next_version(
@@ -176,6 +180,13 @@ class Publisher:
                 )
                 built.append(record)
                 outcomes.append(outcome)
+                positions.append(position)
+            except InvalidRecord as exc:
+                errors.append({"position": position, "message": exc.message, **exc.detail})
+        held_links = Held(self.db.reader, built)
+        for position, record in zip(positions, built, strict=True):
+            try:
+                await check_references(record, held_links)
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
         if errors:
@@ -224,6 +235,7 @@ class Publisher:
         }
         if current is not None:
             full["previousVersion"] = version_iri(record_id, current.version)
+        state_defaults(full)
         record = parse_record(full)
         check_context(record)
         if previous is not None and _content(previous) == _content(record_to_builtins(record)):
@@ -345,6 +357,22 @@ class Publisher:
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )
+
+
+def state_defaults(document: dict[str, Any]) -> None:
+    """Write out what a record means by default, so every RDF tool reads it too (issue 7,
+    "RDF says everything the record means"): the licence, the shapes it conforms to, and each
+    measurement's role. A draft that states them keeps its own values."""
+    if document.get("type") == "Tombstone":
+        return
+    document.setdefault("license", DEFAULT_LICENSE)
+    document.setdefault("conformsTo", SHAPES_VERSION)
+    measurements = document.get("measurements")
+    if isinstance(measurements, list):
+        document["measurements"] = [
+            {**item, "role": item.get("role") or "observed"} if isinstance(item, dict) else item
+            for item in measurements
+        ]
 
 
 def check_shapes(records: list[tuple[int, Record]]) -> None:

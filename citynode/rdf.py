@@ -35,12 +35,48 @@ _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
 
 
 def to_graph(documents: list[dict[str, Any]]) -> Graph:
-    """Every record's triples in one graph (proofs are dropped: they are JSON-level signatures)."""
+    """Every record's triples in one graph, without the proofs: a Turtle or N-Triples graph has
+    no named graphs, and JSON-LD puts a proof in one (N-Quads carries it, see `serialize`)."""
     graph = Graph()
     _bind(graph)
     for document in documents:
         graph += vocab.record_graph({k: v for k, v in document.items() if k != "proof"})
     return graph
+
+
+def proof_graph(document: dict[str, Any]) -> Graph | None:
+    """The triples of a record's proof (the Data Integrity context makes `proof` an `@graph`
+    container: JSON-LD 1.1 section 4.9, so the proof node lives in its own named graph)."""
+    proof = document.get("proof")
+    if not isinstance(proof, dict):
+        return None
+    return vocab.record_graph({"@context": document.get("@context"), **proof})
+
+
+def _nt_lines(graph: Graph, label: str) -> list[str]:
+    """The graph as N-Triples lines with a graph label before the final dot (RDF 1.1 N-Quads 2.1);
+    rdflib's blank node labels are unique per parse, so two graphs never share one by chance."""
+    out: list[str] = []
+    for line in graph.serialize(format="nt").splitlines():
+        line = line.rstrip()
+        if line:
+            out.append(f"{line.removesuffix('.').rstrip()}{label} .")
+    return out
+
+
+def record_quads(document: dict[str, Any], graph_name: str | None) -> list[str]:
+    """One record as N-Quads lines: its triples in `graph_name` (None: the default graph),
+    `<id> sec:proof _:p` beside them, and the proof's triples in the named graph `_:p`."""
+    label = f" <{graph_name}>" if graph_name else ""
+    lines = _nt_lines(
+        vocab.record_graph({k: v for k, v in document.items() if k != "proof"}), label
+    )
+    proof = proof_graph(document)
+    if proof is not None:
+        proof_label = BNode().n3()
+        lines.append(f"<{document['id']}> {SECURITY_PROOF.n3()} {proof_label}{label} .")
+        lines.extend(_nt_lines(proof, f" {proof_label}"))
+    return lines
 
 
 def _bind(graph: Graph) -> None:
@@ -58,13 +94,11 @@ def serialize(documents: list[dict[str, Any]], fmt: str) -> bytes:
     """Records as Turtle, N-Triples or N-Quads (one named graph per record)."""
     if fmt == "nquads":
         # N-Quads is N-Triples with a graph name before the final dot (RDF 1.1 N-Quads, 2.1):
-        # each record's triples go in the named graph of its id.
+        # each record's triples go in the named graph of its id, and its proof in a named graph
+        # of its own, as a JSON-LD processor puts it (blank node labels per record).
         lines: list[str] = []
         for document in documents:
-            name = f"<{document['id']}>"
-            for line in to_graph([document]).serialize(format="nt").splitlines():
-                if line.strip():
-                    lines.append(f"{line.rstrip().removesuffix('.').rstrip()} {name} .")
+            lines.extend(record_quads(document, document["id"]))
         return ("\n".join(lines) + "\n").encode("utf-8")
     graph = to_graph(documents)
     return graph.serialize(format="nt" if fmt == "nt" else "turtle").encode("utf-8")

@@ -53,6 +53,7 @@ async def start_node(
     name: str = "Medellín",
     country: str = "CO",
     sock: socket.socket | None = None,
+    profile: dict[str, Any] | None = None,
     **federation: Any,
 ) -> RunningNode:
     """Create (if new) and start a node on loopback; it gets an editor token."""
@@ -61,7 +62,7 @@ async def start_node(
     url = f"http://127.0.0.1:{port}"
     if not (home / "citynode.toml").exists():
         config = build_config(
-            node={"base_url": url, "name": name, "country": country},
+            node={"base_url": url, "name": name, "country": country, **(profile or {})},
             server={"host": "127.0.0.1", "port": port},
             federation={"allow_private_peers": True, **federation},
         )

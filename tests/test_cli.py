@@ -97,9 +97,12 @@ def test_init_publish_export_withdraw(home: Path, tmp_path: Path) -> None:
     assert "cn:Project" in turtle and "cn:resultOf" in turtle
     nquads = citynode("export", "--home", str(home), "--format", "nquads").stdout
     assert nquads.count("\n") > 10 and "/records/wifi>" in nquads
-    csv_text = citynode("export", "--home", str(home), "--format", "csv").stdout
-    assert csv_text.splitlines()[0].startswith("id,type,version")
-    assert len(csv_text.splitlines()) == 3
+    folder = home.parent / "csv-export"
+    citynode("export", "--home", str(home), "--format", "csv", "--output", str(folder))
+    practices = (folder / "practices.csv").read_text("utf-8").splitlines()
+    results = (folder / "results.csv").read_text("utf-8").splitlines()
+    assert practices[0].startswith("slug,type,status,title_es") and len(practices) == 2
+    assert results[0].startswith("result_slug,result_of") and len(results) == 2
     withdrawn = citynode("withdraw", "--home", str(home), "wifi-result", "--reason", "duplicado")
     assert "version 2\twithdrawn" in withdrawn.stdout
 
@@ -199,8 +202,12 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
 def test_publish_the_csv_templates(home: Path) -> None:
     out = citynode("publish", "--home", str(home), str(SAMPLES / "templates")).stdout
     assert out.count("\tcreated") >= 3
-    rows = citynode("export", "--home", str(home), "--format", "csv").stdout.splitlines()
-    assert len(rows) == out.count("\tcreated") + 1
+    folder = home.parent / "csv-export"
+    citynode("export", "--home", str(home), "--format", "csv", "--output", str(folder))
+    practices = (folder / "practices.csv").read_text("utf-8").splitlines()
+    results = (folder / "results.csv").read_text("utf-8")
+    result_slugs = {line.split(",", 1)[0] for line in results.splitlines()[1:]}
+    assert len(practices) - 1 + len(result_slugs) == out.count("\tcreated")
 
 
 def test_search_prints_a_readable_table(home: Path) -> None:

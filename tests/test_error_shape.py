@@ -15,7 +15,6 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/": [("DELETE", "/", {}, 405)],
     "/.well-known/did.json": [("POST", "/.well-known/did.json", {}, 405)],
     "/.well-known/citynode": [("PUT", "/.well-known/citynode", {}, 405)],
-    "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
     "/openapi.json": [("POST", "/openapi.json", {}, 405)],
     "/records": [("GET", "/records?limit=zero", {}, 400), ("GET", "/records?status=x", {}, 400)],
     "/records/{slug}": [
@@ -40,6 +39,15 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/api/peers/block": [("POST", "/api/peers/block", {}, 401)],
     "/api/peers/remove": [("POST", "/api/peers/remove", {}, 401)],
     "/api/peers/sync": [("POST", "/api/peers/sync", {}, 401)],
+    "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
+    "/vocab/ontology": [("GET", "/vocab/ontology?format=pdf", {}, 406)],
+    "/vocab/shapes": [("DELETE", "/vocab/shapes", {}, 405)],
+    "/vocab/schemes": [("POST", "/vocab/schemes", {}, 405)],
+    "/vocab/schemes/{name}": [("GET", "/vocab/schemes/colours", {}, 404)],
+    "/api/indicators": [("POST", "/api/indicators", {}, 405)],
+    "/api/indicators/{indicator}/compare": [("GET", "/api/indicators/nope/compare", {}, 404)],
+    "/api/lineage": [("PUT", "/api/lineage", {}, 405)],
+    "/api/relations": [("GET", "/api/relations?record=x", {}, 400)],
     "/api/records/{slug}": [
         ("PUT", "/api/records/x", {}, 401),
         ("DELETE", "/api/records/x", {}, 401),

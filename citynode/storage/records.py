@@ -214,15 +214,16 @@ async def changes(
         params.extend(origins)
     sql += " ORDER BY c.seq LIMIT ?"
     params.append(limit)
-    async with conn.execute(sql, params) as cursor:
-        rows = await cursor.fetchall()
+    # One call on the connection's thread (execute, fetch, close): the followers read here on
+    # every commit, and a statement left open across an await would hold the shared reader's
+    # snapshot for whatever else runs on it meanwhile.
+    rows = await conn.execute_fetchall(sql, params)
     return [_stored(row) for row in rows]
 
 
 async def last_seq(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COALESCE(MAX(seq), 0) FROM current") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(await conn.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM current"))
+    return int(rows[0][0]) if rows else 0
 
 
 async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -> int:
