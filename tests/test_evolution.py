@@ -124,6 +124,12 @@ async def test_unknown_terms_are_kept_relayed_and_ignored_not_refused(
         )
         points = [p for s in body["cities"] for p in s["observed"]]
         assert [(p["record"], p["value"]) for p in points] == [(future["id"], 320.0)]
+        # Indexed by the part it knows, and found.
+        head = await change_log.head(reader.node.db.reader)
+        _, found, _ = await request_json(
+            "GET", f"{reader.url}/api/search", params={"q": "confidence interval", "wait_for": head}
+        )
+        assert [hit["id"] for hit in found["hits"]] == [future["id"]], found
         # Publishing the same unknown term locally is still refused, naming it.
         draft = {
             "id": "records/local",
