@@ -147,3 +147,35 @@ async def test_write_by_another_process_is_seen_by_the_poll(tmp_path: Path) -> N
             assert recorder.seen == [("https://a.example/records/cli", 1)]
         finally:
             await following.close()
+
+
+async def test_a_write_cancelled_at_any_moment_stays_cancelled(tmp_path: Path) -> None:
+    """A task cancelled inside a write transaction (a follower closed while it saves its
+    position) ends cancelled, whatever step the cancellation lands on: a ROLLBACK that finds
+    the transaction already committed (the COMMIT ran in the connection's thread) must not
+    replace the CancelledError, or the follower's loop swallows it and `close` waits forever."""
+    async with Database.opened(tmp_path / "node.db") as db:
+        positions = log.Positions(db)
+
+        async def save(n: int) -> None:
+            while True:
+                await positions.save("cancelled", n)
+
+        outcomes: set[str] = set()
+        for attempt in range(200):
+            task = asyncio.create_task(save(attempt))
+            for _ in range(attempt % 7):
+                await asyncio.sleep(0)
+            await asyncio.sleep(0.0002 * (attempt % 5))
+            task.cancel()
+            try:
+                await asyncio.wait_for(task, 5)
+            except asyncio.CancelledError:
+                outcomes.add("cancelled")
+            else:
+                outcomes.add("finished")
+        assert outcomes == {"cancelled"}, outcomes
+        # The writer is still usable and not left inside a transaction.
+        await positions.save("cancelled", 1)
+        assert await positions.load("cancelled") == 1
+
