@@ -179,3 +179,22 @@ async def test_a_write_cancelled_at_any_moment_stays_cancelled(tmp_path: Path) -
         await positions.save("cancelled", 1)
         assert await positions.load("cancelled") == 1
 
+
+async def test_close_stops_a_follower_just_woken(tmp_path: Path) -> None:
+    """`close` as a wake lands (a commit, or `caught_up`) stops the follower: its wait for the
+    next wake must not swallow the cancellation when both arrive at once (Python 3.11's
+    asyncio.wait_for does), or `close`, and the node's shutdown with it, waits forever."""
+    async with Database.opened(tmp_path / "node.db") as db:
+        for _ in range(5):
+            following = log.Following(db, Recorder(log.Positions(db)), poll_interval=30.0)
+            await following.start()
+            await asyncio.sleep(0.1)  # idle, waiting for a wake
+            task = following._task
+            closing = asyncio.create_task(following.close())
+            following.wake()
+            done, _ = await asyncio.wait({closing}, timeout=5.0)
+            if not done:  # the cancellation was lost: stop the follower for good, then fail
+                assert task is not None
+                task.cancel()
+                await asyncio.wait({closing}, timeout=5.0)
+            assert done, "close did not stop a follower woken at the same moment"
