@@ -2,7 +2,8 @@
 
 Why these fields (measured in bench/engine_choice.py; see bench/RESULTS.md "Search engine"):
 - Text: two fields per analyser (analysis.py), `head_<lang>` (title, summary, keywords) and
-  `body_<lang>` (description, problem, approach, lessons, transferability, indicator names).
+  `body_<lang>` (description, problem, approach, lessons, transferability, indicator names and
+  the other texts listed below).
   A text goes to the fields of its own language, analysed there by tantivy in the writer's
   threads (Rust, off the GIL: analysing in Python cost ~150 us a record, more than the whole
   budget for 8,000 records/s). A query word is looked up in each language's fields with that
