@@ -16,19 +16,31 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.opendata import links
+from citynode.opendata.catalog import CatalogCache
+from citynode.opendata.dumps import DumpSlots
+from citynode.opendata.sparql import Sparql
+from citynode.ops.forwarded import forwarded_middleware, parse_networks
+from citynode.ops.metrics import Metrics
+from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
 from citynode.storage.facts import FactsFollower
 from citynode.storage.log import Following
 from citynode.web import (
     assets,
+    catalog,
     comparisons,
+    dumps,
     editor,
     federation,
+    feeds,
     openapi,
+    operations,
     peers,
     records,
     search,
+    sparql,
     vocabulary,
     wellknown,
 )
@@ -36,14 +48,18 @@ from citynode.web.browser import browser_headers
 from citynode.web.contract import Routes
 from citynode.web.errors import error_middleware
 from citynode.web.keys import (
+    CATALOG_CACHE,
     CONFIG,
+    DUMP_SLOTS,
     FACTS,
     FEDERATION,
     FOLLOWINGS,
+    METRICS,
     NODE,
     OPERATIONS,
     SEARCH,
     SEARCH_CACHE,
+    SPARQL,
 )
 
 log = logging.getLogger("citynode.app")
@@ -60,40 +76,87 @@ ROUTES: tuple[Routes, ...] = (
     vocabulary.routes,
     comparisons.routes,
     assets.routes,
+    catalog.routes,
+    dumps.routes,
+    sparql.routes,
+    feeds.routes,
+    operations.routes,
 )
 
 
 def create_app(config: NodeConfig) -> web.Application:
+    metrics = Metrics()
+    proxies = parse_networks(config.server.trusted_proxies)
+
+    def count_slow_body(request: web.Request) -> None:
+        if NODE in request.app:
+            request.app[NODE].rejections.add("rejected.request_timeout", request.remote or "")
+
     app = web.Application(
-        middlewares=[error_middleware],
+        # Outermost first: request id, log and timing see every answer, errors included.
+        middlewares=[
+            request_middleware(config, metrics, proxies),
+            forwarded_middleware(proxies),
+            body_deadline(config.server.body_timeout_seconds, count_slow_body),
+            error_middleware,
+        ],
         client_max_size=config.server.max_body_bytes,
+        # aiohttp's keep-alive timer runs from the moment a connection opens and closes it
+        # while no request is in progress: a client dripping its headers is cut off here.
+        # After an early answer (a 408, a 413) aiohttp keeps reading what the client still
+        # sends for `lingering_time` so the client sees the answer; 2 s, not 10, for a dripper.
+        handler_args={
+            "keepalive_timeout": config.server.header_timeout_seconds,
+            "lingering_time": 2.0,
+        },
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
+    app[METRICS] = metrics
+    app.on_response_prepare.append(add_request_id)
     app[OPERATIONS] = []
     for group in ROUTES:
         group.add_to(app.router)
         app[OPERATIONS].extend(group.operations)
     app[SEARCH_CACHE] = SearchCache()
+    app[CATALOG_CACHE] = CatalogCache()
+    app[DUMP_SLOTS] = DumpSlots()
     app.on_response_prepare.append(browser_headers)
+    app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_search_context)
     # Before the federation worker: the views are following when the first pull lands.
     app.cleanup_ctx.append(_facts_context)
+    # The SPARQL store opens before the federation worker starts, so the worker (which acts at
+    # once) starts last, as the app becomes ready.
+    app.cleanup_ctx.append(_sparql_context)
     app.cleanup_ctx.append(_federation_context)
     return app
+
+
+async def _open_data_links(request: web.Request, response: web.StreamResponse) -> None:
+    """A `Link` header naming the catalog, feeds, SPARQL and dumps on the node's front doors."""
+    if request.path in links.FRONT_DOORS and "Link" not in response.headers:
+        config = request.app[CONFIG]
+        response.headers["Link"] = links.link_header(config.base_url, config.opendata.sparql)
 
 
 async def _node_context(app: web.Application) -> AsyncIterator[None]:
     async with Node.opened(app[CONFIG].home_path) as node:
         app[NODE] = node
-        flusher = asyncio.create_task(_flush_rejections(node))
+        tasks = [
+            asyncio.create_task(_flush_rejections(node)),
+            # Key rotations and revocations by other processes take effect here at once.
+            asyncio.create_task(node.watch_keys()),
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def _flush_rejections(node: Node) -> None:
@@ -141,3 +204,18 @@ async def _facts_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await following.close()
+
+
+async def _sparql_context(app: web.Application) -> AsyncIterator[None]:
+    """The SPARQL store follows the change log while the app runs (opendata/sparql_view.py)."""
+    node = app[NODE]
+    if not node.config.opendata.sparql:
+        yield
+        return
+    async with Sparql.opened(node) as service:
+        app[SPARQL] = service
+        app[FOLLOWINGS].append(service.following)
+        try:
+            yield
+        finally:
+            app[FOLLOWINGS].remove(service.following)

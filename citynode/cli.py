@@ -7,7 +7,6 @@ in plain words (naming the file, row or field) with exit status 1; usage errors 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ import uvloop
 
 from citynode import commands, commands_peers, commands_search
 from citynode.errors import NodeError
+from citynode.ops import logs
 from protocol.errors import ProtocolError
 from vocab import VocabError
 
@@ -82,14 +82,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write every record in one format")
     _home(export)
-    export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
     export.add_argument(
-        "--output", type=Path, help="file to write (default: standard output); csv: a folder"
+        "--format",
+        required=True,
+        choices=list(commands.EXPORT_FILES),
+        help="csv: the practices import template; results-csv: the results template",
     )
+    export.add_argument(
+        "--origin",
+        choices=["self", "all"],
+        default="self",
+        help="self: this node's records; all: the whole replica, each record with its origin",
+    )
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     export.set_defaults(run=commands.export)
 
     verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")
     verify.add_argument("source", help="a record file or URL")
+    verify.add_argument(
+        "--home", type=Path, help="use this node's address rules (its allow_private_peers)"
+    )
+    verify.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow loopback and private addresses (refused by default, as the node does)",
+    )
     verify.set_defaults(run=commands.verify)
 
     token = sub.add_parser("token", help="editor API tokens")
@@ -97,23 +114,57 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a bearer token for the editor API")
     _home(create)
     create.add_argument("--label", default="editor", help="who or what the token is for")
+    create.add_argument(
+        "--expires", help="valid for a time (12h, 90d, 8w) or until a UTC date (2027-01-31)"
+    )
     create.set_defaults(run=commands.token_create)
+    listing = token_sub.add_parser("list", help="tokens: label, state, created, expiry")
+    _home(listing)
+    listing.set_defaults(run=commands.token_list)
+    revoke_token = token_sub.add_parser("revoke", help="refuse a token from now on")
+    _home(revoke_token)
+    revoke_token.add_argument("token_id", help="the id `token list` shows")
+    revoke_token.set_defaults(run=commands.token_revoke)
 
     key = sub.add_parser("key", help="signing keys")
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     rotate = key_sub.add_parser("rotate", help="retire the signing key and start a new one")
     _home(rotate)
+    rotate.add_argument(
+        "--resign",
+        action="store_true",
+        help="also re-sign this node's records under the new key (as new versions)",
+    )
     rotate.set_defaults(run=commands.key_rotate)
+    resign = key_sub.add_parser(
+        "resign", help="re-sign records signed by older keys under the current key"
+    )
+    _home(resign)
+    resign.set_defaults(run=commands.key_resign)
     revoke = key_sub.add_parser("revoke", help="mark a key compromised (from a time on)")
     _home(revoke)
     revoke.add_argument("key_id", help="e.g. key-1")
     revoke.add_argument("--at", help="compromise time (UTC, default now)")
     revoke.set_defaults(run=commands.key_revoke)
 
-    backup = sub.add_parser("backup", help="copy the database safely while the node runs")
+    backup = sub.add_parser(
+        "backup", help="write one archive of the node (database, keys, config) while it runs"
+    )
     _home(backup)
-    backup.add_argument("destination", type=Path)
+    backup.add_argument("destination", type=Path, help="the archive to create (.tar.gz)")
     backup.set_defaults(run=commands.backup)
+    restore = sub.add_parser(
+        "restore", help="check a backup archive, then make a new home folder from it"
+    )
+    restore.add_argument("archive", type=Path)
+    _home(restore)
+    restore.set_defaults(run=commands.restore)
+
+    sparql = sub.add_parser("sparql", help="the SPARQL store (a view of the records)")
+    sparql_sub = sparql.add_subparsers(dest="sparql_command", required=True, metavar="ACTION")
+    rebuild = sparql_sub.add_parser("rebuild", help="rebuild the store from the change log")
+    _home(rebuild)
+    rebuild.set_defaults(run=commands.sparql_rebuild)
 
     _federation_commands(sub)
     _search_command(sub)
@@ -177,10 +228,8 @@ def _search_command(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Text for commands a person runs; `serve` switches to the config's format (JSON by default).
+    logs.configure("text", "debug" if args.verbose else "info")
     run: Runner = args.run
     try:
         return uvloop.run(run(args))

@@ -145,6 +145,12 @@ async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
             f"{runners[0].app[NODE].config.base_url}/api/search?q=digital+skills+older+people",
             flush=True,
         )
+        base = runners[0].app[NODE].config.base_url
+        print(
+            f"  open data: {base}/catalog (DCAT), {base}/sparql (SPARQL), "
+            f"{base}/dumps/records.ttl?origin=all, {base}/feeds/replica.atom",
+            flush=True,
+        )
         await asyncio.Event().wait()
     finally:
         for runner in reversed(runners):

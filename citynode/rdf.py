@@ -1,24 +1,39 @@
-"""Records as RDF: JSON-LD to a graph (Turtle, N-Triples, N-Quads out) and Turtle back to drafts.
+"""Records as RDF: JSON-LD to triples (Turtle, N-Triples, N-Quads out, streamed) and Turtle back
+to drafts.
 
-rdflib is slow (docs/DESIGN.md: ~1.6 ms to parse one record), so this module is kept off the sync
-and search paths: it serves content negotiation, exports and imports, and callers run it in a
-thread.
-Contexts are never fetched: `vocab.inline_contexts` swaps every context URL for the bundled copy.
+Out: a record's triples are read from the context's term table (`jsonld_triples.py`, checked
+against a JSON-LD processor on every sample record, and against pyld in tests/test_rdf_pyld.py;
+records of another shape go through Oxigraph's JSON-LD parser, ~0.4 ms a record, itself ~10x
+faster than rdflib's) as N-Triples statements, the one form every output is written from:
+N-Triples, N-Quads (a graph name added), Turtle (statements grouped by subject, IRIs with the
+context's prefixes), a chunk of records at a time, so a dump of the whole replica runs in
+constant memory (`stream`). Literals keep the signed JSON's lexical forms (a `Z` date stays
+`Z`; numbers take JSON-LD's forms). N-Quads also carry each record's proof, in the named graph
+JSON-LD puts it in (`proof_nquads`); Turtle and N-Triples have no named graphs, so they hold the
+record's own triples only. The SPARQL store (opendata/sparql_view.py) loads the same statements
+(`record_nquads`, without the proof graph): a dump, a negotiated record and a SPARQL answer
+always hold the same record triples.
+In: Turtle drafts are still read with rdflib (imports are small and need its graph API).
+Contexts are never fetched: the bundled copies replace every context URL before parsing.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from collections.abc import Iterable, Iterator
+from functools import cache, lru_cache
 from typing import Any, Final
 
+import msgspec
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 import vocab
+from citynode import jsonld_triples
 from protocol.errors import InvalidRecord
-from protocol.records import CONTEXT_URL
+from protocol.records import CONTEXT_URL, RECORD_CONTEXT
 
 FORMATS = {
     "turtle": "text/turtle",
@@ -27,61 +42,13 @@ FORMATS = {
 }
 CN = "https://w3id.org/citynode/vocab#"
 SECURITY_PROOF = URIRef("https://w3id.org/security#proof")
+#: Records serialized together: bounds memory while keeping the serializer's per-call cost small.
+CHUNK: Final = 200
 #: Whole numbers a record can hold: JSON numbers that every JSON parser reads exactly are at most
 #: 2**53 (RFC 8785 section 3.2.2.3); 16 digits is under that and above any count a city reports.
 _INTEGER: Final = re.compile(r"^[+-]?\d{1,16}$")
 _NUMBER_CHARS: Final = 40
 _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
-
-
-def to_graph(documents: list[dict[str, Any]]) -> Graph:
-    """Every record's triples in one graph, without the proofs: a Turtle or N-Triples graph has
-    no named graphs, and JSON-LD puts a proof in one (N-Quads carries it, see `serialize`)."""
-    graph = Graph()
-    _bind(graph)
-    for document in documents:
-        graph += vocab.record_graph({k: v for k, v in document.items() if k != "proof"})
-    return graph
-
-
-def proof_graph(document: dict[str, Any]) -> Graph | None:
-    """The triples of a record's proof (the Data Integrity context makes `proof` an `@graph`
-    container: JSON-LD 1.1 section 4.9, so the proof node lives in its own named graph)."""
-    proof = document.get("proof")
-    if not isinstance(proof, dict):
-        return None
-    return vocab.record_graph({"@context": document.get("@context"), **proof})
-
-
-def _nt_lines(graph: Graph, label: str) -> list[str]:
-    """The graph as N-Triples lines with a graph label before the final dot (RDF 1.1 N-Quads 2.1);
-    rdflib's blank node labels are unique per parse, so two graphs never share one by chance."""
-    out: list[str] = []
-    for line in graph.serialize(format="nt").splitlines():
-        line = line.rstrip()
-        if line:
-            out.append(f"{line.removesuffix('.').rstrip()}{label} .")
-    return out
-
-
-def record_quads(document: dict[str, Any], graph_name: str | None) -> list[str]:
-    """One record as N-Quads lines: its triples in `graph_name` (None: the default graph),
-    `<id> sec:proof _:p` beside them, and the proof's triples in the named graph `_:p`."""
-    label = f" <{graph_name}>" if graph_name else ""
-    lines = _nt_lines(
-        vocab.record_graph({k: v for k, v in document.items() if k != "proof"}), label
-    )
-    proof = proof_graph(document)
-    if proof is not None:
-        proof_label = BNode().n3()
-        lines.append(f"<{document['id']}> {SECURITY_PROOF.n3()} {proof_label}{label} .")
-        lines.extend(_nt_lines(proof, f" {proof_label}"))
-    return lines
-
-
-def _bind(graph: Graph) -> None:
-    for prefix, iri in _prefixes().items():
-        graph.bind(prefix, iri)
 
 
 @cache
@@ -90,18 +57,167 @@ def _prefixes() -> dict[str, str]:
     return {k: v for k, v in context.items() if isinstance(v, str) and v.endswith(("#", "/"))}
 
 
+def prefixes() -> dict[str, str]:
+    """The context's prefixes (dcterms:, cn:...), for Turtle written elsewhere (SPARQL)."""
+    return dict(_prefixes())
+
+
+@cache
+def _context_json() -> bytes:
+    """The citynode context object as JSON, spliced into each record instead of its URL."""
+    return msgspec.json.encode(vocab.context_document(CONTEXT_URL)["@context"])
+
+
+def _jsonld_text(document: dict[str, Any]) -> bytes:
+    """The record as self-contained JSON-LD (no context to fetch), without its proof (the
+    proof is a graph of its own: `proof_nquads`)."""
+    body = {k: v for k, v in document.items() if k not in ("proof", "@context")}
+    context = document.get("@context")
+    if context in (RECORD_CONTEXT, [CONTEXT_URL], CONTEXT_URL):
+        # The common case, spliced as bytes: inlining copies the whole context per record.
+        encoded = msgspec.json.encode(body)
+        return b'{"@context":' + _context_json() + (b"," if len(encoded) > 2 else b"") + encoded[1:]
+    return msgspec.json.encode(vocab.inline_contexts({"@context": context, **body}))
+
+
+def record_statements(document: dict[str, Any]) -> list[str]:
+    """The triples a record means (its proof left out: it is a named graph, see
+    `proof_nquads`), as N-Triples statements without their final " ." (append a graph name for
+    N-Quads).
+
+    Read from the context's term table where the record's shape allows it (jsonld_triples.py:
+    ~8x faster than a JSON-LD processor, and text, not Python objects, all the way to Oxigraph),
+    by Oxigraph's JSON-LD parser otherwise.
+    """
+    fast = jsonld_triples.statements(document)
+    if fast is not None:
+        return fast
+    return processor_statements(document)
+
+
+def processor_statements(document: dict[str, Any]) -> list[str]:
+    """The same statements, read by a full JSON-LD processor (Oxigraph's)."""
+    quads = ox.parse(_jsonld_text(document), format=ox.RdfFormat.JSON_LD)
+    return [f"{q.subject} {q.predicate} {q.object}" for q in quads]
+
+
+def proof_nquads(document: dict[str, Any], graph: str = "") -> str:
+    """The record's proof as N-Quads, where JSON-LD puts it (the Data Integrity context makes
+    `proof` an `@graph` container, JSON-LD 1.1 section 4.9): `<id> sec:proof _:g` in `graph`
+    (the record's own graph; "" for the default graph) and the proof's triples in the named
+    graph `_:g`. "" for a record without a proof."""
+    if document.get("proof") is None:
+        return ""
+    tail = f" {graph}" if graph else ""
+    found = jsonld_triples.proof_statements(document)
+    if found is not None:
+        link, statements = found
+        label = link.rsplit(" ", 1)[1]
+        return f"{link}{tail} .\n" + "".join(f"{s} {label} .\n" for s in statements)
+    # Another shape (several proofs, a context of its own...): Oxigraph's JSON-LD processor.
+    head = {"@context": document.get("@context"), "id": document["id"]}
+    text = msgspec.json.encode(vocab.inline_contexts({**head, "proof": document["proof"]}))
+    out: list[str] = []
+    for quad in ox.parse(text, format=ox.RdfFormat.JSON_LD):
+        name = tail if isinstance(quad.graph_name, ox.DefaultGraph) else f" {quad.graph_name}"
+        out.append(f"{quad.subject} {quad.predicate} {quad.object}{name} .\n")
+    return "".join(out)
+
+
+def record_nquads(document: dict[str, Any], *, own_graph: bool = True, proof: bool = True) -> str:
+    """The record as N-Quads (RDF 1.1 N-Quads 2.1): its triples in the named graph of its id
+    (`own_graph`; else the default graph, as a JSON-LD processor gives a lone record) and,
+    with `proof`, its proof in a named graph of its own (`proof_nquads`)."""
+    graph = f"<{document['id']}>" if own_graph else ""
+    tail = f" {graph}" if graph else ""
+    text = "".join(f"{s}{tail} .\n" for s in record_statements(document))
+    return text + proof_nquads(document, graph) if proof else text
+
+
+def stream(documents: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:
+    """Records as Turtle, N-Triples or N-Quads, one chunk of records at a time."""
+    for number, chunk in enumerate(_chunks(documents, CHUNK)):
+        yield serialize_chunk(chunk, fmt, first=number == 0)
+
+
+def write(items: Iterable[Any], fmt: ox.RdfFormat, prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples or quads as bytes (pyoxigraph returns bytes when given no output)."""
+    out = ox.serialize(items, format=fmt, prefixes=prefixes) if prefixes else None
+    out = out if out is not None else ox.serialize(items, format=fmt)
+    assert out is not None
+    return out
+
+
+def serialize_chunk(documents: list[dict[str, Any]], fmt: str, *, first: bool) -> bytes:
+    """One chunk of a longer serialization: chunks concatenate into one document (Turtle
+    declares its prefixes in the first chunk only)."""
+    if fmt == "nquads":
+        return "".join(record_nquads(d) for d in documents).encode("utf-8")
+    if fmt == "nt":
+        return "".join(f"{s} .\n" for d in documents for s in record_statements(d)).encode()
+    head = _turtle_prefixes() if first else ""
+    return (head + "".join(_turtle(record_statements(d)) for d in documents)).encode("utf-8")
+
+
+@cache
+def _turtle_prefixes() -> str:
+    return "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in _prefixes().items()) + "\n"
+
+
+_LOCAL_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+@lru_cache(maxsize=8192)
+def _short(term: str) -> str:
+    """`<http://purl.org/dc/terms/title>` -> `dcterms:title` where a context prefix fits."""
+    if not term.startswith("<"):
+        return term
+    iri = term[1:-1]
+    for name, namespace in _prefixes().items():
+        if iri.startswith(namespace) and _LOCAL_NAME.match(iri[len(namespace) :]):
+            return f"{name}:{iri[len(namespace) :]}"
+    return term
+
+
+def _turtle(statements: list[str]) -> str:
+    """N-Triples statements as Turtle (RDF 1.1 Turtle: N-Triples terms are Turtle terms), each
+    subject's run of statements joined with ';' and predicates written with the prefixes."""
+    out: list[str] = []
+    current = None
+    for statement in statements:
+        subject, _, rest = statement.partition(" ")
+        predicate, _, obj = rest.partition(" ")
+        if predicate == "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>":
+            predicate = "a"
+        else:
+            predicate = _short(predicate)
+        obj = _short(obj)
+        if subject == current:
+            out.append(f" ;\n    {predicate} {obj}")
+        else:
+            if current is not None:
+                out.append(" .\n")
+            out.append(f"{subject} {predicate} {obj}")
+            current = subject
+    if current is not None:
+        out.append(" .\n")
+    return "".join(out)
+
+
+def _chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def serialize(documents: list[dict[str, Any]], fmt: str) -> bytes:
     """Records as Turtle, N-Triples or N-Quads (one named graph per record)."""
-    if fmt == "nquads":
-        # N-Quads is N-Triples with a graph name before the final dot (RDF 1.1 N-Quads, 2.1):
-        # each record's triples go in the named graph of its id, and its proof in a named graph
-        # of its own, as a JSON-LD processor puts it (blank node labels per record).
-        lines: list[str] = []
-        for document in documents:
-            lines.extend(record_quads(document, document["id"]))
-        return ("\n".join(lines) + "\n").encode("utf-8")
-    graph = to_graph(documents)
-    return graph.serialize(format="nt" if fmt == "nt" else "turtle").encode("utf-8")
+    return b"".join(stream(documents, fmt))
 
 
 class _Term:

@@ -51,3 +51,24 @@ def duplicates(tags: Iterable[str]) -> list[str]:
 def primary(tag: str) -> str:
     """The primary language subtag, lower-cased: `pt-BR` -> `pt`."""
     return tag.split("-", 1)[0].lower()
+
+
+def canonical_case(tag: str) -> str:
+    """The tag in the case RFC 5646 section 2.1.1 recommends: language lower case, a
+    two-letter region upper case, a four-letter script title case, the rest lower case, and
+    everything after a singleton (`x-`, an extension) lower case: `pt_br` read from a CSV
+    column comes back as `pt-BR`, `zh-hant-tw` as `zh-Hant-TW`."""
+    parts = tag.split("-")
+    out = [parts[0].lower()]
+    after_singleton = len(parts[0]) == 1
+    for part in parts[1:]:
+        after_singleton = after_singleton or len(part) == 1
+        if after_singleton:
+            out.append(part.lower())
+        elif len(part) == 2:
+            out.append(part.upper())
+        elif len(part) == 4 and part[0].isalpha():
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    return "-".join(out)

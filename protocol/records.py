@@ -36,6 +36,8 @@ RECORD_CONTEXT: Final = [CONTEXT_URL, DATA_INTEGRITY_CONTEXT_URL]
 SHAPES_VERSION: Final = "https://w3id.org/citynode/shapes/v1"
 #: The licence a node states on every record it publishes, unless the draft names another.
 DEFAULT_LICENSE: Final = "https://creativecommons.org/licenses/by/4.0/"
+#: One signed record (its JSON bytes) may not be larger than this; every node enforces it.
+MAX_RECORD_BYTES: Final = 256 * 1024
 
 #: The languages the project's own texts (samples, messages) come in first; a record's text may
 #: be in any language (`LanguageTag`).

@@ -36,10 +36,15 @@ CHECKS = (
 #: the text "null" in a query string (its hooks do not filter every phase): the node rightly
 #: reads that as a facet value, which `negative_data_rejection` counts as accepting invalid
 #: data. Every other check still runs on /api/search; its number parameters are refused out of
-#: range (tests/test_error_shape.py, tests/test_search.py).
+#: range (tests/test_error_shape.py, tests/test_search.py). `/search.atom` takes the same
+#: parameters (a search as a feed).
+FREE_TEXT = ("/api/search", "/search.atom")
 RUNS = (
-    (("--exclude-path", "/api/search"), CHECKS),
-    (("--include-path", "/api/search"), CHECKS.replace("negative_data_rejection,", "")),
+    (tuple(a for path in FREE_TEXT for a in ("--exclude-path", path)), CHECKS),
+    (
+        tuple(a for path in FREE_TEXT for a in ("--include-path", path)),
+        CHECKS.replace("negative_data_rejection,", ""),
+    ),
 )
 MAX_EXAMPLES = os.environ.get("CITYNODE_CONTRACT_EXAMPLES", "25")
 REPO = Path(__file__).resolve().parent.parent

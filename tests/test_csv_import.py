@@ -161,7 +161,7 @@ def test_any_language_column_is_read() -> None:
         "practices.csv",
     )
     assert drafts[0]["title"]["fr"] == "Wi-Fi gratuit"
-    assert drafts[0]["summary"]["pt-br"] == "Wi-Fi grátis"
+    assert drafts[0]["summary"]["pt-BR"] == "Wi-Fi grátis"  # the case RFC 5646 recommends
 
 
 def test_a_text_column_with_no_language_tag_is_named() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from citynode.imports.csv_records import CsvImportError, read_results
+from citynode.imports.csv_table import language_of
 from tests.federation_support import publish
 from tests.support import RunningNode, request_json
 
@@ -129,6 +130,15 @@ async def test_any_language_tag_but_not_a_malformed_one(medellin: RunningNode) -
     error = await refused(medellin, practice("bad", title={"en_US": "Wi-Fi"}))
     assert error["field"] == "title" and "'en_US'" in error["message"]
     assert "BCP 47" in error["message"]
+
+
+def test_a_csv_language_column_gives_the_tag_in_its_recommended_case() -> None:
+    # Column names lose a tag's case (`title_pt_br`); RFC 5646 2.1.1's case brings it back.
+    assert language_of("title_pt_br", "title") == "pt-BR"
+    assert language_of("title_zh_hant_tw", "title") == "zh-Hant-TW"
+    assert language_of("summary_es_419", "summary") == "es-419"
+    assert language_of("title_en_x_local", "title") == "en-x-local"
+    assert language_of("title_fr", "title") == "fr" and language_of("title_en_us1", "x") is None
 
 
 async def test_published_records_state_licence_shapes_and_role(medellin: RunningNode) -> None:

@@ -7,7 +7,9 @@ parse the taxonomies, and the fast paths (contexts, labels, search terms) never 
 from __future__ import annotations
 
 import json
+import threading
 import warnings
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 #: What rdflib 7's JSON-LD parser warns about itself (a regex for `warnings.filterwarnings`).
 RDFLIB_JSONLD_WARNING: Final = r"(ConjunctiveGraph|Dataset\.default_context) is deprecated"
 
+_WARNINGS_LOCK: Final = threading.Lock()
 _DIR: Final = Path(__file__).parent
 ONTOLOGY_FILE: Final = _DIR / "ontology.ttl"
 SHAPES_FILE: Final = _DIR / "shapes.ttl"
@@ -78,12 +81,17 @@ def keep_lexical_forms() -> None:
 
 def canonical_double(value: float) -> str:
     """The lexical form JSON-LD 1.1 gives a JSON number that is not an integer (toRdf,
-    section 8.6: `2.4` becomes "2.4E0", `1500.5` "1.5005E3")."""
-    mantissa, exponent = f"{value:.15E}".split("E")
-    mantissa = mantissa.rstrip("0")
-    if mantissa.endswith("."):
-        mantissa += "0"
-    return f"{mantissa}E{int(exponent)}"
+    section 8.6: the canonical xsd:double, `2.4` becomes "2.4E0", `1500.5` "1.5005E3"), with
+    the shortest digits that read back as the same double (XSD 1.1's canonical mapping), so
+    no figure loses a digit. The one number form of every RDF the node writes."""
+    if value == 0:
+        return "0.0E0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    power = len(digits) - 1 + exponent
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return f"{'-' if sign else ''}{mantissa}E{power}"
 
 
 def _with_json_ld_doubles(graph: Graph) -> Graph:
@@ -113,7 +121,11 @@ def _with_json_ld_doubles(graph: Graph) -> Graph:
 def _parse_json_ld(document: dict[str, Any], into: Any) -> Any:
     keep_lexical_forms()
     data = json.dumps(inline_contexts(document))
-    with warnings.catch_warnings():
+    # `catch_warnings` swaps the process-wide filter list and is not thread-safe: two threads
+    # parsing at once (concurrent publishes run the shapes in worker threads) could restore
+    # each other's list mid-parse and let the warning through. The parse is pure Python under
+    # the GIL anyway, so serialising it costs nothing.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # rdflib 7.x's own JSON-LD parser builds a ConjunctiveGraph internally and warns that the
         # class is deprecated: nothing the caller can act on (and an error under pytest -W error).
         warnings.filterwarnings("ignore", RDFLIB_JSONLD_WARNING, DeprecationWarning)

@@ -314,7 +314,10 @@ def _result(slug: str, group: list[Row]) -> Draft:
     """Result-level cells may sit on any row of the group, but must agree where repeated."""
     shared: dict[str, str] = {}
     first_row: dict[str, Row] = {}
-    for column in RESULT_GROUP_COLUMNS[1:]:
+    # The result's text columns in every language the file has (`title_fr`...), not only the
+    # template's own es/en/pt.
+    texts = [c for base in RESULT_TEXTS for c, _ in language_columns(group[0].cells, base)]
+    for column in dict.fromkeys([*RESULT_GROUP_COLUMNS[1:], *texts]):
         for row in group:
             text = row.cell(column)
             if not text:

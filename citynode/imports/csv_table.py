@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final, TypeVar
 
 from citynode.imports.csv_cells import CellError, split_list
-from protocol.langtags import is_language_tag
+from protocol.langtags import canonical_case, is_language_tag
 from protocol.records import LANGUAGES
 
 T = TypeVar("T")
@@ -73,15 +73,17 @@ class CsvImportError(Exception):
 
 
 def language_of(column: str, base: str) -> str | None:
-    """The BCP 47 tag of a text column (`title_fr` -> fr, `summary_pt_br` -> pt-br), or None.
+    """The BCP 47 tag of a text column (`title_fr` -> fr, `summary_pt_br` -> pt-BR), or None.
 
     Headers are normalised (`Title PT-BR` -> `title_pt_br`), so the tag's hyphens come back as
-    underscores; any well-formed tag is a language a record may be written in.
+    underscores and its case is lost: it is given the case RFC 5646 recommends (the export
+    writes `pt-BR` as `pt_br`, and the import reads `pt-BR` again). Any well-formed tag is a
+    language a record may be written in.
     """
     if not column.startswith(base + "_"):
         return None
     tag = column[len(base) + 1 :].replace("_", "-")
-    return tag if is_language_tag(tag) else None
+    return canonical_case(tag) if is_language_tag(tag) else None
 
 
 def language_columns(columns: Iterable[str], base: str) -> list[tuple[str, str]]:

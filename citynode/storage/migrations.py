@@ -143,12 +143,30 @@ _DROP_SEARCH_FTS5 = (
     "DROP TABLE IF EXISTS search_facet_counts",
 )
 
+_TRUST = (
+    # Editor tokens may expire (`citynode token create --expires 90d`).
+    "ALTER TABLE tokens ADD COLUMN expires TEXT",
+    # Other nodes' keys as their DID documents last listed them (storage/keys.py), so a held
+    # record's signature status is judged at read time against what the node knows now.
+    """CREATE TABLE origin_keys (
+        did TEXT NOT NULL,
+        method TEXT NOT NULL,
+        public_multibase TEXT NOT NULL,
+        created TEXT,
+        retired TEXT,
+        revoked TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (did, method)
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
     _SEARCH_FTS5,
     _PEERS,
     _LOG_POSITIONS,
     _DROP_SEARCH_FTS5,
+    _TRUST,
     # Record links and indicator observations (storage/facts.py), origin populations.
     tuple(FACTS_STATEMENTS),
 )

@@ -7,6 +7,7 @@ changes feed serves records in the order they were stored and a cursor never exp
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,19 @@ class NewVersion(msgspec.Struct, frozen=True, kw_only=True):
     modified: str
     status: str | None
     body: bytes
+
+
+def new_version_of(signed: dict[str, Any], body: bytes) -> NewVersion:
+    """The storage row for a signed record (publishing and federation ingest)."""
+    return NewVersion(
+        id=signed["id"],
+        version=signed["version"],
+        type=signed["type"],
+        origin=signed["publisher"],
+        modified=signed["modified"],
+        status=signed.get("status"),
+        body=body,
+    )
 
 
 class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
@@ -156,6 +170,35 @@ async def history(conn: aiosqlite.Connection, record_id: str) -> list[VersionInf
     return [VersionInfo(version=r[0], seq=r[1], type=r[2], modified=r[3]) for r in rows]
 
 
+class Signing(msgspec.Struct, frozen=True, kw_only=True):
+    """The facts of a stored version that its signature status is judged on (citynode/trust.py)."""
+
+    publisher: str
+    key_id: str
+    signed_at: str
+
+
+async def signing_facts(conn: aiosqlite.Connection, ids: list[str]) -> dict[str, Signing]:
+    """Publisher, proof key id and proof time of the current version of each id."""
+    found: dict[str, Signing] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            "SELECT c.id, json_extract(CAST(r.body AS TEXT), '$.publisher'),"
+            " json_extract(CAST(r.body AS TEXT), '$.proof.verificationMethod'),"
+            " json_extract(CAST(r.body AS TEXT), '$.proof.created')"
+            f" FROM current c JOIN records r ON r.seq = c.seq WHERE c.id IN ({marks})",
+            chunk,
+        ) as cursor:
+            for record_id, publisher, key_id, signed_at in await cursor.fetchall():
+                if all(isinstance(v, str) for v in (publisher, key_id, signed_at)):
+                    found[record_id] = Signing(
+                        publisher=publisher, key_id=key_id, signed_at=signed_at
+                    )
+    return found
+
+
 class ListFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Which current records `list_current` returns. `origins=None` means every origin."""
 
@@ -237,6 +280,17 @@ async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -
     return int(row[0]) if row else 0
 
 
+async def count_by_origin(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+    """(origin DID, city) -> current records (tombstones left out), for the metrics."""
+    sql = (
+        "SELECT c.origin, COALESCE(o.city, ''), COUNT(*) FROM current c"
+        " LEFT JOIN origins o ON o.did = c.origin WHERE c.type != 'Tombstone' GROUP BY c.origin"
+    )
+    async with conn.execute(sql) as cursor:
+        rows = await cursor.fetchall()
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
 async def all_current(
     conn: aiosqlite.Connection, origin: str | None = None, include_tombstones: bool = False
 ) -> list[StoredRecord]:
@@ -255,3 +309,102 @@ async def all_current(
     async with conn.execute(sql, params) as cursor:
         rows = await cursor.fetchall()
     return [_stored(row) for row in rows]
+
+
+class DumpState(msgspec.Struct, frozen=True, kw_only=True):
+    """What a dump of some origins holds: for validators (ETag, Last-Modified)."""
+
+    records: int
+    last_seq: int
+    last_received: str | None
+
+
+def _origin_clause(origin: str | None, types: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if origin is not None:
+        clauses.append("c.origin = ?")
+        params.append(origin)
+    if types:
+        # A withdrawn record's tombstone still counts for the validators of its former type.
+        marks = ",".join("?" * len(types))
+        clauses.append(f"(c.type IN ({marks}) OR c.type = 'Tombstone')")
+        params.extend(types)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+async def dump_state(
+    conn: aiosqlite.Connection, origin: str | None = None, types: tuple[str, ...] = ()
+) -> DumpState:
+    """Count, newest position and newest arrival of the current records (tombstones count:
+    a withdrawal changes what a dump holds)."""
+    where, params = _origin_clause(origin, types)
+    async with conn.execute(
+        "SELECT COUNT(*), COALESCE(MAX(c.seq), 0), MAX(r.received_at) FROM current c "
+        f"JOIN records r ON r.seq = c.seq {where}",
+        params,
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return DumpState(records=int(row[0]), last_seq=int(row[1]), last_received=row[2])
+
+
+async def text_languages(
+    conn: aiosqlite.Connection,
+    origin: str | None,
+    types: tuple[str, ...],
+    terms: tuple[str, ...],
+    nested: tuple[str, ...] = (),
+) -> list[str]:
+    """The language tags the current records' language maps use, under `terms` of the record
+    and `nested` terms of its measurements, sorted. Asked of SQLite's JSON functions (no record
+    decoded in Python) in the caller's read transaction: a streamed CSV dump names its
+    language columns (`title_fr`...) before its first row, and they match the rows it streams."""
+    where, params = _origin_clause(origin, types)
+    where = f"{where} AND" if where else "WHERE"
+    found: set[str] = set()
+    for path, names in (("$", terms), ("$.measurements", nested)):
+        if not names:
+            continue
+        marks = ",".join("?" * len(names))
+        # Each member `f` of the record (or of each measurement `m`) that is one of `names`
+        # and a language map -> its keys `t`, the tags. json_each of a value that is not an
+        # object (a string is not JSON text) is given '{}' instead: a peer's record kept with
+        # parts of odd shapes never fails the question.
+        members = (
+            "json_each(CAST(r.body AS TEXT)) f"
+            if path == "$"
+            else f"json_each(CAST(r.body AS TEXT), '{path}') m, "
+            "json_each(CASE WHEN m.type = 'object' THEN m.value ELSE '{}' END) f"
+        )
+        async with conn.execute(
+            f"SELECT DISTINCT t.key FROM current c JOIN records r ON r.seq = c.seq, {members}, "
+            "json_each(CASE WHEN f.type = 'object' THEN f.value ELSE '{}' END) t "
+            f"{where} c.type != 'Tombstone' AND f.key IN ({marks})",
+            [*params, *names],
+        ) as cursor:
+            found.update(str(row[0]) for row in await cursor.fetchall() if row[0] is not None)
+    return sorted(found)
+
+
+async def stream_current(
+    conn: aiosqlite.Connection,
+    origin: str | None = None,
+    types: tuple[str, ...] = (),
+    batch: int = 500,
+) -> AsyncIterator[list[StoredRecord]]:
+    """Every current record (no tombstones), in stored order, `batch` at a time (keyset paging:
+    constant memory however large the store)."""
+    where, params = _origin_clause(origin, types)
+    where = f"{where} AND" if where else "WHERE"
+    position = 0
+    while True:
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq {where} "
+            "c.seq > ? AND c.type != 'Tombstone' ORDER BY c.seq LIMIT ?",
+            [*params, position, batch],
+        ) as cursor:
+            rows = [_stored(row) for row in await cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        position = rows[-1].seq

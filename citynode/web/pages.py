@@ -31,6 +31,9 @@ _WORDS = {
         "publisher": "Publicado por",
         "signature": "Firma",
         "signed": "Firmado con",
+        "verified": "verificada",
+        "revoked": "REVOCADA: la clave fue revocada antes de esta firma",
+        "unverified": "no verificada",
         "measurements": "Mediciones",
         "indicator": "Indicador",
         "value": "Valor",
@@ -64,6 +67,9 @@ _WORDS = {
         "publisher": "Published by",
         "signature": "Signature",
         "signed": "Signed with",
+        "verified": "verified",
+        "revoked": "REVOKED: the key was revoked before this signature",
+        "unverified": "not verified",
         "measurements": "Measurements",
         "indicator": "Indicator",
         "value": "Value",
@@ -127,7 +133,13 @@ def _concepts(iris: list[str], lang: str) -> str:
     return f"<ul>{items}</ul>"
 
 
-def record_page(document: dict[str, Any], origin: Origin | None, request: web.Request) -> str:
+def record_page(
+    document: dict[str, Any],
+    origin: Origin | None,
+    request: web.Request,
+    signature: str = "verified",
+) -> str:
+    """The record as a page; `signature`: its status now (citynode/trust.py)."""
     lang = reader_language(request)
     words = _WORDS[lang]
     title, title_lang = pick(document.get("title"), lang)
@@ -194,7 +206,9 @@ def record_page(document: dict[str, Any], origin: Origin | None, request: web.Re
         f'<dt>{words["modified"]}</dt><dd><time datetime="{escape(str(document.get("modified")))}">'
         f"{escape(str(document.get('modified')))}</time></dd>"
         f"<dt>{words['signature']}</dt><dd>{escape(str(proof.get('cryptosuite', '')))} — "
-        f"{words['signed']} <code>{escape(str(proof.get('verificationMethod', '')))}</code></dd>"
+        f"{words['signed']} <code>{escape(str(proof.get('verificationMethod', '')))}</code> — "
+        f'<strong class="signature-{escape(signature)}">{words.get(signature, signature)}'
+        "</strong></dd>"
     )
     if document.get("status"):
         facts += f"<dt>{words['status']}</dt><dd>{escape(_label(document['status'], lang))}</dd>"

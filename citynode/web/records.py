@@ -11,7 +11,7 @@ from msgspec import Meta
 
 from citynode import rdf
 from citynode.errors import BadRequest, NotFound
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg
@@ -101,6 +101,8 @@ class RecordSummary(msgspec.Struct, kw_only=True):
     modified: str
     status: str | None
     title: dict[str, str]
+    #: verified | revoked | unverified, judged now (citynode/trust.py)
+    signature: str
     origin: OriginCity
 
 
@@ -192,6 +194,7 @@ async def list_records(request: web.Request) -> web.Response:
                 modified=row.modified,
                 status=status if isinstance(status, str) else None,
                 title=_title(document),
+                signature=node.known_keys.status_of(document),
                 origin=OriginCity(
                     did=row.origin,
                     city=city.city if city else None,
@@ -244,7 +247,8 @@ async def _represent(
     if chosen == neg.HTML:
         node = request.app[NODE]
         cities = await all_origins(node.db.reader)
-        html = record_page(document, cities.get(row.origin), request)
+        signature = node.known_keys.status_of(document)
+        html = record_page(document, cities.get(row.origin), request, signature)
         return web.Response(status=status, text=html, content_type="text/html", headers=headers)
     fmt = "turtle" if chosen == neg.TURTLE else "nt"
     body = await asyncio.to_thread(rdf.serialize, [document], fmt)
