@@ -25,9 +25,12 @@ from citynode.ops.metrics import Metrics
 from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
+from citynode.storage.facts import FactsFollower
+from citynode.storage.log import Following
 from citynode.web import (
     assets,
     catalog,
+    comparisons,
     dumps,
     editor,
     federation,
@@ -38,6 +41,7 @@ from citynode.web import (
     records,
     search,
     sparql,
+    vocabulary,
     wellknown,
 )
 from citynode.web.browser import browser_headers
@@ -47,6 +51,7 @@ from citynode.web.keys import (
     CATALOG_CACHE,
     CONFIG,
     DUMP_SLOTS,
+    FACTS,
     FEDERATION,
     FOLLOWINGS,
     METRICS,
@@ -68,6 +73,8 @@ ROUTES: tuple[Routes, ...] = (
     federation.routes,
     peers.routes,
     search.routes,
+    vocabulary.routes,
+    comparisons.routes,
     assets.routes,
     catalog.routes,
     dumps.routes,
@@ -118,6 +125,8 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_search_context)
+    # Before the federation worker: the views are following when the first pull lands.
+    app.cleanup_ctx.append(_facts_context)
     # The SPARQL store opens before the federation worker starts, so the worker (which acts at
     # once) starts last, as the app becomes ready.
     app.cleanup_ctx.append(_sparql_context)
@@ -183,6 +192,18 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+
+
+async def _facts_context(app: web.Application) -> AsyncIterator[None]:
+    """The facts follower (links and indicator values, storage/facts.py) follows the log."""
+    following = Following(app[NODE].db, FactsFollower(app[NODE].db))
+    await following.start()
+    app[FACTS] = following
+    app[FOLLOWINGS].append(following)
+    try:
+        yield
+    finally:
+        await following.close()
 
 
 async def _sparql_context(app: web.Application) -> AsyncIterator[None]:

@@ -56,6 +56,7 @@ def own_descriptor(config: NodeConfig, did: str) -> NodeDescriptor:
             max_page_size=config.server.max_page_size,
         ),
         relays=fed.relay,
+        population=config.node.population_profile,
     )
 
 
@@ -109,6 +110,7 @@ def origin_of(descriptor: NodeDescriptor) -> Origin:
         city=descriptor.name,
         country=descriptor.country,
         wikidata=descriptor.wikidata,
+        population=descriptor.population,
     )
 
 

@@ -32,7 +32,7 @@ from citynode.errors import OutboundError, PayloadTooLarge, TooManyRequests
 from citynode.federation.errors import SignatureRefused
 from citynode.federation.keys import KeyCache
 from protocol.did import split_key_id
-from protocol.errors import ProtocolError
+from protocol.errors import MalformedSignature, ProtocolError
 from protocol.httpsig import TAG, read_signature, verify_request
 from protocol.messages import MAX_REQUEST_BYTES
 
@@ -157,10 +157,13 @@ class InboundGuard:
             raise SignatureRefused(
                 f"every /fed/ request must be signed (RFC 9421): {exc.message}",
                 code=exc.code,
+                has_body=bool(body),
                 **exc.detail,
             ) from None
         if not did.startswith("did:web:"):
-            raise SignatureRefused(f"the signer {did} is not a did:web DID", code="unknown_key")
+            raise SignatureRefused(
+                f"the signer {did} is not a did:web DID", code="unknown_key", has_body=bool(body)
+            )
         try:
             if not self.keys.cached(did) and not (
                 self.new_dids_per_source.allow(origin) and self.new_dids.allow("*")
@@ -173,6 +176,7 @@ class InboundGuard:
             raise SignatureRefused(
                 f"the signer's DID document could not be read: {exc.message}",
                 code="unknown_key",
+                has_body=bool(body),
                 signer=did,
             ) from None
 
@@ -183,7 +187,11 @@ class InboundGuard:
             self.verify(method, self.base_url + raw_path, headers, body, resolve, did)
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
-                f"request refused: {exc.message}", code=exc.code, signer=did, **exc.detail
+                f"request refused: {exc.message}",
+                code=exc.code,
+                has_body=bool(body),
+                signer=did,
+                **exc.detail,
             ) from None
         # Only now is `did` more than a claim: charge its own budget.
         if not self.per_signer.allow(did):
@@ -195,7 +203,7 @@ class InboundGuard:
         `verify` holds."""
         keyid = read_signature(headers, tag=TAG).signature_input.params.get("keyid")
         if not isinstance(keyid, str):
-            raise SignatureRefused("the signature has no keyid", code="malformed_signature")
+            raise MalformedSignature("the signature has no keyid")
         return keyid
 
     def verify(

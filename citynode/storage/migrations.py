@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from citynode.storage.facts_schema import STATEMENTS as FACTS_STATEMENTS
+
 _RECORDS = (
     # Every version ever accepted, immutable, keyed by (id, version). `seq` is the changes-feed
     # position: AUTOINCREMENT never reuses a value, so a cursor stays valid forever.
@@ -165,6 +167,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _LOG_POSITIONS,
     _DROP_SEARCH_FTS5,
     _TRUST,
+    # Record links and indicator observations (storage/facts.py), origin populations.
+    tuple(FACTS_STATEMENTS),
 )
 
 

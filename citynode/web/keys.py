@@ -32,6 +32,9 @@ METRICS = web.AppKey("metrics", Metrics)
 #: The node's search: index, indexer (a follower of the change log) and searches
 #: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
 SEARCH = web.AppKey("search", SearchService)
+#: The facts follower (record links and indicator observations, storage/facts.py): the
+#: comparison and lineage routes wait on it to see their own writes.
+FACTS = web.AppKey("facts", Following)
 #: The SPARQL store and its query processes (absent when `[opendata] sparql = false`).
 SPARQL = web.AppKey("sparql", Sparql)
 #: The serialized DCAT catalog, until the store changes (web/catalog.py).
