@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak lint setup clean
+.PHONY: demo test bench soak lint setup clean spec
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ soak: $(STAMP)
 	CITYNODE_FAULT_RECORDS=10000 $(BIN)/python -m pytest tests/test_faults_network.py \
 		-k partition -s -o timeout=1800
 	$(BIN)/python -m tests.soak --minutes 10
+
+# The generated parts of docs/protocol.md: message schemas (docs/schemas/), test vectors
+# (docs/vectors/), the worked examples and tables inside protocol.md. tests/test_spec_files.py
+# fails until they are regenerated after a change to the wire.
+spec: $(STAMP)
+	$(BIN)/python -m citynode.spec docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check citynode protocol vocab tests bench
