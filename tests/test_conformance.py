@@ -39,9 +39,16 @@ from citynode.storage.records import now_utc
 from citynode.storage.tokens import add_token, new_token
 from citynode.web.keys import FEDERATION
 from protocol.cursor import START
-from protocol.errors import BadSignature, DigestMismatch, InvalidCursor, UnknownKey
+from protocol.errors import (
+    BadSignature,
+    DigestMismatch,
+    InvalidCursor,
+    ProtocolError,
+    UnknownKey,
+)
 from protocol.httpsig import DEFAULT_CLOCK_SKEW, TAG, read_signature, verify_request
 from protocol.messages import ChangesPage, InboxNotice
+from protocol.records import parse_record
 from tests.drafts import practice
 from tests.federation_support import FAST, bound_socket, publish
 from tests.support import RunningNode, request_json
@@ -51,6 +58,7 @@ FAULTS: dict[str, set[str]] = {
     "descriptor-wrong-did": {"descriptor"},
     "did-document-no-authentication": {"did-document"},
     "accept-unsigned": {"unsigned-refused"},
+    "no-challenge": {"refusal-challenge"},
     "skip-signature-bytes": {"forged-refused", "tampered-refused"},
     "no-replay-cache": {"replay-refused"},
     "ignore-expires": {"expired-refused"},
@@ -79,6 +87,7 @@ FAULTS: dict[str, set[str]] = {
     "mangle-cursors": {"pull-paging"},
     "accept-forged-records": {"ingest-verifies"},
     "drop-tombstones": {"ingest-tombstone"},
+    "refuse-unknown-terms": {"ingest-unknown-terms"},
     "inbox-bad-cursor-accepted": {"notice-bad-cursor"},
     "notice-no-pull": {"notice-accepted"},
     "key-notice-refused": {"key-notice"},
@@ -147,6 +156,9 @@ async def faulty_answers(
         return _answer({**await _json_of(response), "status": "maybe"})
     if path == "/fed/v1/peers" and status == 403 and _has(request, "peer-request-no-check"):
         return _answer({"type": "PeerResponse", "status": "accepted"})
+    if status == 401 and _has(request, "no-challenge"):
+        del response.headers["WWW-Authenticate"]
+        del response.headers["Accept-Signature"]
     if status == 401 and _has(request, "plain-text-errors"):
         return web.Response(status=401, text="unauthorized")
     return response
@@ -288,7 +300,18 @@ class FaultyIngest(Ingest):
             page = msgspec.structs.replace(
                 page, items=[i for i in page.items if i.get("type") != "Tombstone"]
             )
+        if "refuse-unknown-terms" in self.faults:
+            page = msgspec.structs.replace(page, items=[i for i in page.items if _strict(i)])
         return await super().prepare(page)
+
+
+def _strict(item: dict[str, Any]) -> bool:
+    """The publishing check, wrongly applied to a peer's record (docs/protocol.md 3.7)."""
+    try:
+        parse_record(item)
+    except ProtocolError:
+        return False
+    return True
 
 
 class FaultyWorker(Worker):

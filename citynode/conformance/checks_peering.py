@@ -206,9 +206,22 @@ async def ingest_tombstone(ctx: Context) -> str | None:
     if after:
         raise Failed(f"after the tombstone of {a} the node serves {after}")
     found = await digest_of(ctx, ctx.kit.did)
-    held = [(a, 2), (ctx.kit.records["c1"]["id"], 1)]
-    if found != (2, origin_digest(held)):
-        raise Failed(f"the digest of the kit's records is {found}, not {(2, origin_digest(held))}")
+    held = [(a, 2), (ctx.kit.records["c1"]["id"], 1), (ctx.kit.records["d1"]["id"], 1)]
+    want = (len(held), origin_digest(held))
+    if found != want:
+        raise Failed(f"the digest of the kit's records is {found}, not {want}")
+    return None
+
+
+@check("ingest-unknown-terms")
+async def ingest_unknown_terms(ctx: Context) -> str | None:
+    items = await _relayed(ctx)
+    sent = ctx.kit.records["d1"]
+    found = next((item for item in items if item.get("id") == sent["id"]), None)
+    if found is None:
+        raise Failed(f"the node did not take {sent['id']}, which carries a term it may not know")
+    if found != sent:
+        raise Failed(f"the node serves {sent['id']} changed from what was signed")
     return None
 
 

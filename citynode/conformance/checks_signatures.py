@@ -12,7 +12,9 @@ import time
 from citynode.conformance.checks import check
 from citynode.conformance.client import Signing
 from citynode.conformance.context import Context, Failed, expect_refusal
+from protocol.errors import ProtocolError
 from protocol.messages import DigestRequest, InboxNotice, encode_message
+from protocol.structured_fields import InnerList, parse_dictionary
 
 
 def _feed(ctx: Context) -> str:
@@ -23,6 +25,25 @@ def _feed(ctx: Context) -> str:
 async def unsigned(ctx: Context) -> str | None:
     answer = await ctx.client.get(_feed(ctx), "an unsigned feed request")
     expect_refusal(answer, 401, "signature_missing")
+    return None
+
+
+@check("refusal-challenge")
+async def refusal_challenge(ctx: Context) -> str | None:
+    answer = await ctx.client.get(_feed(ctx), "an unsigned feed request")
+    challenge = next((v for k, v in answer.headers.items() if k.lower() == "www-authenticate"), "")
+    if answer.status != 401 or not challenge.startswith("Signature "):
+        raise Failed(f"the 401 carries no Signature challenge ({challenge!r})")
+    if 'error="signature_missing"' not in challenge:
+        raise Failed(f"the challenge does not name the refusal's code: {challenge!r}")
+    wanted = next((v for k, v in answer.headers.items() if k.lower() == "accept-signature"), "")
+    try:
+        members = list(parse_dictionary(wanted).values())
+    except ProtocolError as exc:
+        raise Failed(f"Accept-Signature {wanted!r}: {exc.message}") from None
+    components = [str(item.value) for m in members if isinstance(m, InnerList) for item in m.items]
+    if not {"@method", "@target-uri"} <= set(components):
+        raise Failed(f"Accept-Signature does not ask for @method and @target-uri: {wanted!r}")
     return None
 
 

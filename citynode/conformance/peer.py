@@ -6,8 +6,8 @@ verified against the node's own DID document (docs/protocol.md 5), and kept for 
 
 The feed (docs/protocol.md 7.1) is two pages with cursors of the kit's own making (not citynode
 sequence numbers: a node must treat cursors as opaque), holding a record `a` (version 1), a
-record `b` whose proof was broken after signing, then `a`'s tombstone (version 2), a record `c`
-and a stale copy of `a` version 1 again.
+record `b` whose proof was broken after signing, then `a`'s tombstone (version 2), a record `c`,
+a record `d` with a term no vocabulary defines, and a stale copy of `a` version 1 again.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class KitPeer:
             ),
         )
 
-    def _record(self, slug: str, version: int, signed_at: datetime) -> dict[str, Any]:
+    def _record(self, slug: str, version: int, signed_at: datetime, **extra: Any) -> dict[str, Any]:
         stamp = format_timestamp(signed_at)
         record: dict[str, Any] = {
             "@context": list(RECORD_CONTEXT),
@@ -153,6 +153,7 @@ class KitPeer:
             "summary": {"en": "A record the conformance kit serves to the node under test."},
             "status": "https://w3id.org/citynode/status#ongoing",
             "illustrative": True,
+            **extra,
         }
         return proofs.sign(record, self.key, self.keyid, stamp)
 
@@ -175,14 +176,18 @@ class KitPeer:
         }
         a2 = proofs.sign(a2, self.key, self.keyid, a2["modified"])
         c1 = self._record("c", 1, at + timedelta(minutes=10))
-        return {"a1": a1, "b": forged, "a2": a2, "c1": c1}
+        # A term no vocabulary defines (what a newer node's record looks like to an older one).
+        d1 = self._record("d", 1, at + timedelta(minutes=15), conformanceKitNote={"en": "new"})
+        return {"a1": a1, "b": forged, "a2": a2, "c1": c1, "d1": d1}
 
     def pages(self) -> dict[str | None, ChangesPage]:
         r = self.records
         return {
             None: ChangesPage(node=self.did, items=[r["a1"], r["b"]], next=FIRST, has_more=True),
             FIRST: ChangesPage(
-                node=self.did, items=[r["a2"], r["c1"], copy.deepcopy(r["a1"])], next=LAST
+                node=self.did,
+                items=[r["a2"], r["c1"], r["d1"], copy.deepcopy(r["a1"])],
+                next=LAST,
             ),
             LAST: ChangesPage(node=self.did, items=[], next=LAST),
         }

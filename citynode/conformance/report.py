@@ -21,6 +21,9 @@ REQUIREMENTS: Final = (
     Requirement("descriptor", "6.1", "The descriptor is a NodeDescriptor for the URL's did:web"),
     Requirement("did-document", "2.2", "The DID document lists the node's Ed25519 Multikeys"),
     Requirement("unsigned-refused", "5.1", "An unsigned /fed/v1 request is refused (401)"),
+    Requirement(
+        "refusal-challenge", "5.6", "A 401 says how to sign: WWW-Authenticate, Accept-Signature"
+    ),
     Requirement("signed-accepted", "5.2", "A request signed per the profile is accepted"),
     Requirement("forged-refused", "5.6", "A signature by another key is refused"),
     Requirement("tampered-refused", "5.3", "A request changed after signing is refused"),
@@ -52,6 +55,7 @@ REQUIREMENTS: Final = (
     Requirement("pull-paging", "7.1.2", "Pulls start uncursored, echo cursors verbatim"),
     Requirement("ingest-verifies", "7.1.4", "A record whose proof fails is not taken"),
     Requirement("ingest-tombstone", "3.6", "A pulled tombstone wins over older versions"),
+    Requirement("ingest-unknown-terms", "3.7", "A record with unknown terms is taken as signed"),
     Requirement("notice-sender-mismatch", "7.2", "A notice not from its signer is refused"),
     Requirement("notice-bad-cursor", "7.2", "A notice with a malformed cursor is refused"),
     Requirement("notice-accepted", "7.2", "A peer's notice is accepted (202) and a pull follows"),
