@@ -489,3 +489,27 @@ async def test_without_a_descriptor_nothing_else_is_claimed(tmp_path: Path) -> N
         kit.close()
     assert [o.id for o in report.failed] == ["descriptor"]
     assert {o.status for o in report.outcomes if o.id != "descriptor"} == {"skip"}
+
+
+async def test_the_kit_waits_for_an_operator_s_approval(tmp_path: Path) -> None:
+    kit = bound_socket()
+    node = await _node(tmp_path / "node", [])  # no allow list: the kit's request waits
+    said: list[str] = []
+    try:
+        running = asyncio.ensure_future(
+            run_conformance(node.url, sock=kit, wait=10, approval_wait=30, progress=said.append)
+        )
+        federation = node.runner.app[FEDERATION]
+        deadline = time.monotonic() + 30
+        while not running.done() and time.monotonic() < deadline:
+            pending = [p for p in await federation.peer_views() if p["state"] == "pending_approval"]
+            if pending:
+                await federation.peering.approve(pending[0]["did"])
+                break
+            await asyncio.sleep(0.1)
+        report = await asyncio.wait_for(running, 60)
+    finally:
+        await node.stop()
+        kit.close()
+    assert said and "citynode peer approve" in said[0]
+    assert all(o.status == "pass" for o in report.outcomes), _summary(report)
