@@ -138,7 +138,9 @@ class TargetClient:
         try:
             # Sent exactly as signed: no re-quoting of the target URI (docs/protocol.md 5.3).
             target = URL(url, encoded=True)
-            async with self.session.request(method, target, data=body, headers=headers) as response:
+            async with self.session.request(
+                method, target, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 data = await response.content.read(MAX_ANSWER)
                 answer = Answer(
                     status=response.status,
