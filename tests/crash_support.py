@@ -110,9 +110,11 @@ def check_store(home: Path) -> dict[str, int]:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        (rows,) = conn.execute("SELECT COUNT(*) FROM records").fetchone()
-        (distinct,) = conn.execute(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT id, version FROM records)"
+        # One statement, one snapshot: the node may be writing while this counts (two
+        # statements saw more rows in the second and reported a duplicate that was not there).
+        rows, distinct = conn.execute(
+            "SELECT COUNT(*), (SELECT COUNT(*) FROM (SELECT DISTINCT id, version FROM records)) "
+            "FROM records"
         ).fetchone()
         assert rows == distinct, "a version is stored twice"
         # The node's own records: versions run 1..n with no gap. (A replica may lack versions
