@@ -17,7 +17,19 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
-from citynode.web import editor, federation, openapi, peers, records, search, wellknown
+from citynode.web import (
+    editor,
+    federation,
+    home_page,
+    openapi,
+    peers,
+    practice_page,
+    records,
+    render,
+    search,
+    search_page,
+    wellknown,
+)
 from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
 
@@ -38,6 +50,10 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(federation.routes)
     app.add_routes(peers.routes)
     app.add_routes(search.routes)
+    render.setup(app)
+    app.add_routes(home_page.routes)
+    app.add_routes(search_page.routes)
+    app.add_routes(practice_page.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)

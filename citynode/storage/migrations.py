@@ -102,11 +102,29 @@ _LOG_POSITIONS = (
     )""",
 )
 
+_PAGES = (
+    # Links between records, read from the signed JSON (storage/overview.py uses the very same
+    # expressions): the results of a practice and the practices adapted from it are index
+    # lookups on the record versions.
+    "CREATE INDEX records_result_of ON records (json_extract(CAST(body AS TEXT), '$.resultOf'))",
+    "CREATE INDEX records_adapted_from ON records "
+    "(json_extract(CAST(body AS TEXT), '$.adaptedFrom.record'))",
+    # Editor sessions of the pages (web/sessions.py): only a hash of the cookie is stored, and a
+    # session lives no longer than the token it was opened with.
+    """CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL REFERENCES tokens(token_id),
+        created REAL NOT NULL,
+        expires REAL NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
     tuple(SEARCH_STATEMENTS),
     _PEERS,
     _LOG_POSITIONS,
+    _PAGES,
 )
 
 

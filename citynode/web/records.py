@@ -16,7 +16,7 @@ from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg
 from citynode.web.keys import NODE
-from citynode.web.pages import record_page
+from citynode.web.practice_page import render_practice
 from protocol.records import PRACTICE_TYPES, RECORD_TYPES, STATUS_NS
 
 routes = web.RouteTableDef()
@@ -171,10 +171,9 @@ async def _represent(
         return web.Response(status=status, body=row.body, content_type=chosen, headers=headers)
     document = row.document()
     if chosen == neg.HTML:
-        node = request.app[NODE]
-        cities = await all_origins(node.db.reader)
-        html = record_page(document, cities.get(row.origin), request)
-        return web.Response(status=status, text=html, content_type="text/html", headers=headers)
+        response = await render_practice(request, row, status)
+        response.headers.update(headers)
+        return response
     fmt = "turtle" if chosen == neg.TURTLE else "nt"
     body = await asyncio.to_thread(rdf.serialize, [document], fmt)
     return web.Response(status=status, body=body, content_type=chosen, headers=headers)

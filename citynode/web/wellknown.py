@@ -1,4 +1,5 @@
-"""Discovery: the DID document, the node descriptor, the vocabulary context, the home page."""
+"""Discovery: the DID document, the node descriptor, the vocabulary context (the home page,
+which also answers the descriptor as JSON, is in home_page.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from aiohttp import web
 
 import vocab
 from citynode.federation.directory import own_descriptor
-from citynode.storage import records as store
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
 from protocol.records import CONTEXT_URL
@@ -52,12 +52,3 @@ async def node_descriptor(request: web.Request) -> web.Response:
 @routes.get("/vocab/v1")
 async def context(request: web.Request) -> web.Response:
     return json_response(vocab.context_document(CONTEXT_URL), content_type="application/ld+json")
-
-
-@routes.get("/")
-async def home(request: web.Request) -> web.Response:
-    node = request.app[NODE]
-    count = await store.count_current(node.db.reader, node.identity.did)
-    info = descriptor(request)
-    info["records_published"] = count
-    return json_response(info)

@@ -1,0 +1,93 @@
+"""The search page: results with snippets, city, signature badge and why each matched; facets
+with counts as links and checkboxes; paging; a live toggle; suggestions when nothing matched.
+
+One search service call per page: the local index (`search`), or with the live toggle the live
+fan-out (`live_search.live`), which also lists the peers that did not answer. What people type
+is never an error: bad paging is clamped, unknown facets just match nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from urllib.parse import urlencode
+
+import msgspec
+from aiohttp import web
+
+from citynode.federation import live_search
+from citynode.search.query import FACETS, SearchQuery, search
+from citynode.web.federation import FEDERATION
+from citynode.web.keys import NODE
+from citynode.web.render import Page, add_page, reply
+from citynode.web.views import toggled
+
+routes = web.RouteTableDef()
+PER_PAGE: Final = 10
+MAX_PAGE: Final = 200
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return min(max(int(raw or "1"), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def page_query(request: web.Request, lang: str) -> tuple[SearchQuery, int]:
+    number = _page_number(request.query.get("page"))
+    facets = {
+        name: [v for v in request.query.getall(name) if v][:20]
+        for name in FACETS
+        if name in request.query
+    }
+    sort = "date" if request.query.get("sort") == "date" else "relevance"
+    query = SearchQuery(
+        text=request.query.get("q", "")[:500],
+        facets={k: v for k, v in facets.items() if v},
+        lang=lang,
+        sort=sort,
+        limit=PER_PAGE,
+        offset=(number - 1) * PER_PAGE,
+    )
+    return query, number
+
+
+@add_page(routes, "/search")
+async def search_page(request: web.Request) -> web.StreamResponse:
+    node = request.app[NODE]
+    page = Page(request)
+    query, number = page_query(request, page.lang)
+    live = request.query.get("live") == "1"
+    missing: list[str] = []
+    if live:
+        result = await live_search.live(node, request.app[FEDERATION].client, query)
+        found: dict[str, Any] = msgspec.to_builtins(result)
+        missing = result.missing
+    else:
+        found = msgspec.to_builtins(await search(node.db.reader, query))
+    pairs = [(k, v) for k, v in request.query.items() if k not in ("lang", "format")]
+    chosen = {(k, v) for k, v in pairs if k in FACETS}
+    pages = max(1, -(-int(found["total"]) // PER_PAGE))
+    values = {
+        "q": query.text,
+        "found": found,
+        "live": live,
+        "missing": missing,
+        "number": number,
+        "pages": min(pages, MAX_PAGE),
+        "sort": query.sort,
+        "chosen": chosen,
+        "facet_order": [f for f in FACETS if found["facets"].get(f)],
+        "toggle": lambda name, value: toggled(pairs, name, value),
+        "with_page": lambda n: _with(pairs, "page", str(n)),
+        "without_filters": _with([(k, v) for k, v in pairs if k not in FACETS], "page", None),
+        "live_url": _with(pairs, "live", None if live else "1"),
+    }
+    return reply(request, "search.html", values, found, page=page)
+
+
+def _with(pairs: list[tuple[str, str]], name: str, value: str | None) -> str:
+    kept = [(k, v) for k, v in pairs if k != name]
+    if value is not None:
+        kept.append((name, value))
+    return urlencode(kept)
