@@ -18,6 +18,8 @@ from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
 from citynode.web import (
+    city_page,
+    compare_page,
     editor,
     federation,
     home_page,
@@ -54,6 +56,8 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(home_page.routes)
     app.add_routes(search_page.routes)
     app.add_routes(practice_page.routes)
+    app.add_routes(city_page.routes)
+    app.add_routes(compare_page.routes)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
