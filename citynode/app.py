@@ -21,9 +21,11 @@ from citynode.web import (
     city_page,
     compare_page,
     editor,
+    editor_pages,
     federation,
     home_page,
     openapi,
+    operator_page,
     peers,
     practice_page,
     records,
@@ -32,7 +34,10 @@ from citynode.web import (
     search_page,
     wellknown,
 )
+from citynode.web.csv_jobs import IMPORT_JOBS, ImportJobs
 from citynode.web.errors import error_middleware
+from citynode.web.error_pages import page_errors
+from citynode.web.sessions import session_middleware
 from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
 
 log = logging.getLogger("citynode.app")
@@ -41,7 +46,8 @@ REJECTION_FLUSH_SECONDS = 1.0
 
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body_bytes
+        middlewares=[error_middleware, page_errors, session_middleware],
+        client_max_size=config.server.max_body_bytes
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
@@ -58,10 +64,18 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(practice_page.routes)
     app.add_routes(city_page.routes)
     app.add_routes(compare_page.routes)
+    app.add_routes(editor_pages.routes)
+    app.add_routes(operator_page.routes)
+    app[IMPORT_JOBS] = ImportJobs()
+    app.on_cleanup.append(_close_imports)
     app[search.SEARCH_CACHE] = SearchCache()
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     return app
+
+
+async def _close_imports(app: web.Application) -> None:
+    await app[IMPORT_JOBS].close()
 
 
 async def _node_context(app: web.Application) -> AsyncIterator[None]:

@@ -29,6 +29,8 @@ from citynode.config import (
     ServerSection,
     load_config,
 )
+from citynode.federation.errors import PeerUnreachable
+from citynode.federation.service import Federation
 from citynode.imports.files import read_drafts
 from citynode.node import Node, create_home
 from citynode.storage import records as store
@@ -140,11 +142,23 @@ async def federate(runners: list[web.AppRunner]) -> None:
     for service in services:
         for other in services:
             if other is not service:
-                await service.peering.add(other.node.config.base_url)
+                await _add_peer(service, other.node.config.base_url)
     for service in services:
         for outcome in await service.worker.sync_now():
             if outcome.error:
                 print(f"  {outcome.name}: {outcome.error}", file=sys.stderr)
+
+
+async def _add_peer(service: Federation, url: str) -> None:
+    """Add a peer, waiting out the client's backoff: on a restart, a city's worker may have
+    tried a peer that was not listening yet (the cities start one after the other)."""
+    for _attempt in range(20):
+        try:
+            await service.peering.add(url)
+            return
+        except PeerUnreachable:
+            await asyncio.sleep(0.5)
+    await service.peering.add(url)
 
 
 def main() -> int:

@@ -36,3 +36,22 @@ async def token_label(conn: aiosqlite.Connection, token: str) -> str | None:
     ) as cursor:
         row = await cursor.fetchone()
     return str(row[0]) if row else None
+
+
+class TokenInfo:
+    __slots__ = ("created", "label", "revoked", "token_id")
+
+    def __init__(self, token_id: str, label: str, created: str, revoked: str | None) -> None:
+        self.token_id = token_id
+        self.label = label
+        self.created = created
+        self.revoked = revoked
+
+
+async def list_tokens(conn: aiosqlite.Connection) -> list[TokenInfo]:
+    """Every token (never the secret, which is not stored), newest first."""
+    async with conn.execute(
+        "SELECT token_id, label, created, revoked FROM tokens ORDER BY created DESC, token_id"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [TokenInfo(r[0], r[1], r[2], r[3]) for r in rows]

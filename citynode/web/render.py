@@ -21,6 +21,7 @@ from aiohttp import web
 from citynode.web import i18n, views
 from citynode.web import negotiation as neg
 from citynode.web.keys import NODE
+from citynode.web.sessions import CSRF, EDITOR
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
 STATIC: Final = Path(__file__).parent / "static"
@@ -142,8 +143,8 @@ class Page:
             "node_name": node.config.node.name,
             "base_url": node.config.base_url,
             "node_illustrative": node.config.node.illustrative,
-            "editor": self.request.get("editor"),
-            "csrf": self.request.get("csrf", ""),
+            "editor": self.request.get(EDITOR),
+            "csrf": self.request.get(CSRF, ""),
             **values,
         }
 

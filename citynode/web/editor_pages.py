@@ -1,0 +1,277 @@
+"""The editor's pages: sign in with a token, then create, edit and withdraw practices and results
+through forms, and upload CSV files, all without script.
+
+Every POST checks the CSRF token (web/sessions.py) and the session; a form with problems comes
+back with the editor's values and one message per field, in the editor's language (status 422).
+Writes go through the node's one write path (`Publisher.publish` / `withdraw`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from citynode.errors import NodeError, NotFound, Unauthorized
+from citynode.publishing import records_base
+from citynode.storage import records as store
+from citynode.web import practice_form as pf
+from citynode.web.csv_jobs import IMPORT_JOBS
+from citynode.web.keys import NODE
+from citynode.web.render import Page, add_page, html, reply, wants_json
+from citynode.web.sessions import (
+    SESSION_COOKIE,
+    check_csrf,
+    editor_of,
+    set_cookie,
+    sign_in,
+    sign_out,
+)
+from citynode.web.views import text_of
+from protocol.errors import ProtocolError
+from protocol.records import PRACTICE_TYPES
+
+routes = web.RouteTableDef()
+MAX_UPLOAD: Final = 20 * 1024 * 1024
+SLUG: Final = r"{slug:[a-z0-9][a-z0-9-]{0,99}}"
+
+
+def _languages(request: web.Request) -> list[str]:
+    return list(request.app[NODE].config.node.languages)
+
+
+def _require(request: web.Request, page: Page) -> Any:
+    """The signed-in editor; others are sent to the sign-in form (401 for JSON clients)."""
+    editor = editor_of(request)
+    if editor is None:
+        if wants_json(request):
+            raise Unauthorized("sign in on the editor page first, or use the API with a token")
+        raise web.HTTPSeeOther(page.link("/editor"))
+    return editor
+
+
+async def _own_records(request: web.Request, lang: str) -> list[dict[str, Any]]:
+    node = request.app[NODE]
+    rows = await store.list_current(
+        node.db.reader, store.ListFilter(origins=(node.identity.did,), limit=500)
+    )
+    out = []
+    for row in rows:
+        title, title_lang = text_of(row.document().get("title"), lang)
+        slug = row.id.removeprefix(records_base(node.config.base_url))
+        out.append(
+            {"id": row.id, "slug": slug, "type": row.type, "title": title or slug,
+             "title_lang": title_lang, "version": row.version, "modified": row.modified}
+        )  # fmt: skip
+    return out
+
+
+@add_page(routes, "/editor")
+async def editor_home(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    editor = editor_of(request)
+    if editor is None:
+        data = {"signed_in": False}
+        return reply(request, "sign_in.html", {"problem": None}, data, page=page)
+    records = await _own_records(request, page.lang)
+    data = {"signed_in": True, "editor": editor.label, "records": records}
+    values = {
+        "records": records,
+        "done": request.query.get("done"),
+        "what": request.query.get("what"),
+    }
+    return reply(request, "editor.html", values, data, page=page)
+
+
+@add_page(routes, "/editor/sign-in", "POST")
+async def sign_in_page(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    form = await request.post()
+    check_csrf(request, form)
+    secret = await sign_in(request, str(form.get("token", "")))
+    if secret is None:
+        values = {"problem": page.gettext("That token is not valid or was revoked.")}
+        return html(request, "sign_in.html", values, status=401, page=page)
+    response = web.HTTPSeeOther(page.link("/editor"))
+    set_cookie(request, response, SESSION_COOKIE, secret)
+    raise response
+
+
+@add_page(routes, "/editor/sign-out", "POST")
+async def sign_out_page(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    form = await request.post()
+    check_csrf(request, form)
+    await sign_out(request)
+    response = web.HTTPSeeOther(page.link("/"))
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+def _form_page(
+    request: web.Request,
+    page: Page,
+    kind: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    action: str,
+    practices: list[dict[str, Any]],
+    editing: dict[str, Any] | None = None,
+) -> web.Response:
+    return html(
+        request,
+        "edit.html",
+        {
+            "kind": kind,
+            "form": values,
+            "errors": {k: page.gettext(pf.MESSAGES.get(v, v)) for k, v in errors.items()},
+            "action": action,
+            "practices": practices,
+            "editing": editing,
+            "record_languages": _languages(request),
+            "texts": [t for t in pf.TEXTS if kind != "Result" or t[0] in pf.RESULT_TEXTS],
+            "themes": pf.themes(),
+            "statuses": pf.STATUSES,
+            "practice_types": pf.PRACTICE_TYPES,
+            "roles": pf.ROLES,
+        },
+        status=422 if errors else 200,
+        page=page,
+    )
+
+
+def _kind_of(request: web.Request) -> str:
+    return "Result" if request.query.get("type") == "Result" else "practice"
+
+
+async def _practice_choices(request: web.Request, lang: str) -> list[dict[str, Any]]:
+    return [r for r in await _own_records(request, lang) if r["type"] in PRACTICE_TYPES]
+
+
+@add_page(routes, "/editor/new")
+async def new_form(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    kind = _kind_of(request)
+    values = pf.form_of({"type": "Project"}, _languages(request))
+    if kind == "Result" and request.query.get("of"):
+        values["resultOf"] = request.query["of"]
+    action = page.link("/editor/new", type="Result" if kind == "Result" else None)
+    choices = await _practice_choices(request, page.lang)
+    return _form_page(request, page, kind, values, {}, action, choices)
+
+
+async def _save(
+    request: web.Request, page: Page, kind: str, record_id: str | None, action: str
+) -> web.StreamResponse:
+    node = request.app[NODE]
+    form = await request.post()
+    check_csrf(request, form)
+    languages = _languages(request)
+    draft, errors = pf.read_form(form, languages, kind)
+    values = {**pf.form_of({}, languages), **dict(form), "themes": form.getall("themes", [])}
+    values["illustrative"] = bool(form.get("illustrative"))
+    choices = await _practice_choices(request, page.lang)
+    editing = {"id": record_id} if record_id else None
+    if not errors:
+        if record_id:
+            draft["id"] = record_id
+        try:
+            outcomes = await node.publisher.publish([draft], require_new=record_id is None)
+        except (NodeError, ProtocolError) as exc:
+            field = pf.field_of_error(exc.detail, languages)
+            errors[field if field in values or field.startswith("m") else "form"] = "rejected"
+            values["rejected_detail"] = exc.message
+        else:
+            outcome = outcomes[0]
+            slug = outcome.id.removeprefix(records_base(node.config.base_url))
+            raise web.HTTPSeeOther(page.link("/editor", done=slug, what=outcome.outcome))
+    return _form_page(request, page, kind, values, errors, action, choices, editing)
+
+
+@add_page(routes, "/editor/new", "POST")
+async def create(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    kind = _kind_of(request)
+    action = page.link("/editor/new", type="Result" if kind == "Result" else None)
+    return await _save(request, page, kind, None, action)
+
+
+async def _own(request: web.Request) -> store.StoredRecord:
+    node = request.app[NODE]
+    record_id = records_base(node.config.base_url) + request.match_info["slug"]
+    row = await store.get_current(node.db.reader, record_id)
+    if row is None or row.origin != node.identity.did or row.type == "Tombstone":
+        raise NotFound(f"this node has no record {record_id} to edit", record=record_id)
+    return row
+
+
+@add_page(routes, f"/editor/records/{SLUG}")
+async def edit_form(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    row = await _own(request)
+    kind = "Result" if row.type == "Result" else "practice"
+    values = pf.form_of(row.document(), _languages(request))
+    action = page.link(f"/editor/records/{request.match_info['slug']}")
+    choices = await _practice_choices(request, page.lang)
+    editing = {"id": row.id, "slug": request.match_info["slug"], "version": row.version}
+    return _form_page(request, page, kind, values, {}, action, choices, editing)
+
+
+@add_page(routes, f"/editor/records/{SLUG}", "POST")
+async def update(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    row = await _own(request)
+    kind = "Result" if row.type == "Result" else "practice"
+    action = page.link(f"/editor/records/{request.match_info['slug']}")
+    return await _save(request, page, kind, row.id, action)
+
+
+@add_page(routes, f"/editor/records/{SLUG}/withdraw", "POST")
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    form = await request.post()
+    check_csrf(request, form)
+    row = await _own(request)
+    reason = str(form.get("reason", "")).strip()[:400]
+    await request.app[NODE].publisher.withdraw(row.id, {page.lang: reason} if reason else None)
+    raise web.HTTPSeeOther(page.link("/editor", done=request.match_info["slug"], what="withdrawn"))
+
+
+@add_page(routes, "/editor/import")
+async def import_form(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    _require(request, page)
+    return html(request, "import.html", {"job": None, "problem": None}, page=page)
+
+
+@add_page(routes, "/editor/import", "POST")
+async def upload(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    editor = _require(request, page)
+    form = await request.post()
+    check_csrf(request, form)
+    field = form.get("file")
+    if not isinstance(field, web.FileField):
+        values = {"job": None, "problem": page.gettext("Choose a CSV file to upload.")}
+        return html(request, "import.html", values, status=422, page=page)
+    data = field.file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        values = {"job": None, "problem": page.gettext("The file is larger than 20 MB.")}
+        return html(request, "import.html", values, status=413, page=page)
+    job = request.app[IMPORT_JOBS].start(request.app[NODE], field.filename, data, editor.token_id)
+    raise web.HTTPSeeOther(page.link(f"/editor/imports/{job.id}"))
+
+
+@add_page(routes, "/editor/imports/{job:[A-Za-z0-9_-]{1,40}}")
+async def import_status(request: web.Request) -> web.StreamResponse:
+    page = Page(request)
+    editor = _require(request, page)
+    job = request.app[IMPORT_JOBS].get(request.match_info["job"], editor.token_id)
+    if job is None:
+        raise NotFound("there is no such upload (uploads are kept until the node restarts)")
+    return reply(request, "import.html", {"job": job}, job, page=page)
