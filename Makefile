@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint setup clean
+.PHONY: demo test bench lint setup clean browser screenshots messages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,25 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m citynode.demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# Debian's chromium for the browser tests (tests/browser/), installed when missing.
+browser:
+	sh scripts/ensure-chromium
+
+# Phone and desktop screenshots of every page type, in screenshots/ (not committed).
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.browser.screenshots screenshots
+
+# After changing page strings: extract them and merge into the es, en and pt catalogs.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F citynode/web/babel.cfg -k N_ -k "ngettext:1,2" --no-location \
+		--omit-header -o citynode/web/locales/messages.pot .
+	$(BIN)/pybabel update -i citynode/web/locales/messages.pot -d citynode/web/locales \
+		--no-location --omit-header
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

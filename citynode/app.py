@@ -46,7 +46,7 @@ REJECTION_FLUSH_SECONDS = 1.0
 
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, page_errors, session_middleware],
+        middlewares=[page_errors, error_middleware, session_middleware],
         client_max_size=config.server.max_body_bytes
     )
     app[CONFIG] = config

@@ -1,7 +1,7 @@
 """Errors as pages for people: a browser that asked for HTML gets the error in words, in its
 language, with the same status; every other client keeps the one JSON error shape.
 
-It sits inside `error_middleware`, which has already turned every error into that JSON shape:
+It sits outside `error_middleware`, which has already turned every error into that JSON shape:
 this only re-renders it for requests whose Accept names text/html (browsers always do; API
 clients and tests asking `*/*` or JSON never get HTML).
 """
