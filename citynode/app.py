@@ -35,10 +35,10 @@ from citynode.web import (
     wellknown,
 )
 from citynode.web.csv_jobs import IMPORT_JOBS, ImportJobs
-from citynode.web.errors import error_middleware
 from citynode.web.error_pages import page_errors
-from citynode.web.sessions import session_middleware
+from citynode.web.errors import error_middleware
 from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.sessions import session_middleware
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -47,7 +47,7 @@ REJECTION_FLUSH_SECONDS = 1.0
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
         middlewares=[page_errors, error_middleware, session_middleware],
-        client_max_size=config.server.max_body_bytes
+        client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []

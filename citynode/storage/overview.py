@@ -8,8 +8,8 @@ scan, and no second copy of the link has to be kept in step.
 
 from __future__ import annotations
 
-import msgspec
 import aiosqlite
+import msgspec
 
 from citynode.storage.records import StoredRecord
 

@@ -84,9 +84,7 @@ class ImportJobs:
             job.state = "failed"
             job.error = exc.message
             detail = exc.detail
-            job.problems = [
-                RowProblem(row=None, column=detail.get("field"), message=exc.message)
-            ]
+            job.problems = [RowProblem(row=None, column=detail.get("field"), message=exc.message)]
             return
         job.outcomes = [msgspec.to_builtins(o) for o in outcomes]
         job.done = job.total

@@ -60,9 +60,16 @@ async def _own_records(request: web.Request, lang: str) -> list[dict[str, Any]]:
         title, title_lang = text_of(row.document().get("title"), lang)
         slug = row.id.removeprefix(records_base(node.config.base_url))
         out.append(
-            {"id": row.id, "slug": slug, "type": row.type, "title": title or slug,
-             "title_lang": title_lang, "version": row.version, "modified": row.modified}
-        )  # fmt: skip
+            {
+                "id": row.id,
+                "slug": slug,
+                "type": row.type,
+                "title": title or slug,
+                "title_lang": title_lang,
+                "version": row.version,
+                "modified": row.modified,
+            }
+        )
     return out
 
 
@@ -71,10 +78,9 @@ async def editor_home(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     editor = editor_of(request)
     if editor is None:
-        data = {"signed_in": False}
-        return reply(request, "sign_in.html", {"problem": None}, data, page=page)
+        return reply(request, "sign_in.html", {"problem": None}, {"signed_in": False}, page=page)
     records = await _own_records(request, page.lang)
-    data = {"signed_in": True, "editor": editor.label, "records": records}
+    data: dict[str, Any] = {"signed_in": True, "editor": editor.label, "records": records}
     values = {
         "records": records,
         "done": request.query.get("done"),

@@ -33,9 +33,11 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         if exc.status < 400 or not _wants_page(request):
             raise
-        response = error_response(exc.status, "not_found" if exc.status == 404 else "http_error",
-                                  exc.reason if exc.status != 404 else
-                                  f"nothing is served at {request.path}")  # fmt: skip
+        response = error_response(
+            exc.status,
+            "not_found" if exc.status == 404 else "http_error",
+            exc.reason if exc.status != 404 else f"nothing is served at {request.path}",
+        )
     if response.status < 400 or response.content_type != "application/json":
         return response
     if not _wants_page(request) or not isinstance(response, web.Response) or response.body is None:
@@ -46,5 +48,6 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return response
     if not isinstance(error, dict) or "code" not in error:
         return response
-    return html(request, "error.html", {"error": error, "status": response.status},
-                status=response.status)  # fmt: skip
+    return html(
+        request, "error.html", {"error": error, "status": response.status}, status=response.status
+    )

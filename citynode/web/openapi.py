@@ -9,6 +9,7 @@ from aiohttp import web
 from citynode.search.query import FACETS
 from citynode.web.keys import NODE
 from citynode.web.records import json_response
+from citynode.web.render import PAGES
 
 routes = web.RouteTableDef()
 
@@ -95,6 +96,7 @@ def document(base_url: str) -> dict[str, Any]:
             },
         },
         "paths": {
+            **_page_paths(),
             "/.well-known/did.json": {
                 "get": {
                     "summary": "The node's DID document (did:web) with its Ed25519 Multikeys",
@@ -393,6 +395,35 @@ def _federation_paths() -> dict[str, Any]:
         },
         "/api/peers/{action}": _peer_action(),
     }
+
+
+def _page_paths() -> dict[str, Any]:
+    """Pages for people (web/render.py PAGES): HTML for browsers, the same data as JSON."""
+    out: dict[str, Any] = {}
+    for path, methods in PAGES.items():
+        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in names
+        ]
+        out[path] = {
+            method: {
+                "summary": summary,
+                "tags": ["pages"],
+                "parameters": parameters,
+                "responses": {
+                    "200": _ok(
+                        "the page (HTML), or its data with Accept: application/json",
+                        {"type": "object"},
+                        ("text/html", "application/json"),
+                    ),
+                    "303": {"description": "done: see the page it leads to"},
+                    **_errors(400, 401, 403, 404, 410, 413, 422),
+                },
+            }
+            for method, summary in methods.items()
+        }
+    return out
 
 
 @routes.get("/openapi.json")

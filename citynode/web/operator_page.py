@@ -7,7 +7,7 @@ are POST forms with CSRF tokens that call the federation service, as `/api/peers
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from aiohttp import web
 
@@ -42,11 +42,13 @@ ERRORS: Final = {
     "rate_limited": N_("The peer asked us to slow down."),
     "refused": N_("The peer does not accept our signature or has not approved us."),
     "gone": N_("The peer's feed is gone: it moved or left."),
-    "invalid": N_("The peer sent something invalid (a record that failed verification, or bad data)."),
+    "invalid": N_(
+        "The peer sent something invalid (a record that failed verification, or bad data)."
+    ),
     "too_large": N_("The peer's answer was larger than our limits."),
     "ssrf_refused": N_("The peer's address is not allowed (a private or local address)."),
     "lease_expired": N_("A sync started and never finished; it will be retried."),
-}  # fmt: skip
+}
 
 
 @add_page(routes, "/operator")

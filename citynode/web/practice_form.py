@@ -80,8 +80,8 @@ def form_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
         names = m.get("indicator") or {}
         for lang in languages:
             values[f"m{index}_indicator_{lang}"] = names.get(lang, "")
-        values[f"m{index}_value"] = "" if "value" in m and m["value"] is None else str(
-            m.get("value", "")
+        values[f"m{index}_value"] = (
+            "" if "value" in m and m["value"] is None else str(m.get("value", ""))
         )
         values[f"m{index}_unit"] = m.get("unit", "")
         values[f"m{index}_period"] = m.get("period", "")
@@ -137,7 +137,9 @@ def _practice_fields(
 ) -> None:
     keywords = {}
     for lang in languages:
-        words = [w.strip() for w in re.split(r"[,;]", form.get(f"keywords_{lang}", "")) if w.strip()]
+        words = [
+            w.strip() for w in re.split(r"[,;]", form.get(f"keywords_{lang}", "")) if w.strip()
+        ]
         if words:
             keywords[lang] = words
     if keywords:

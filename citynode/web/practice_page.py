@@ -27,7 +27,7 @@ from citynode.web import record_fields
 from citynode.web.charts import Point, Reference, Series, line_chart, number, year_of
 from citynode.web.keys import NODE
 from citynode.web.provenance import signature_state
-from citynode.web.render import Page, add_page, html, wants_json
+from citynode.web.render import PAGES, Page, add_page, html, wants_json
 from citynode.web.views import ROLES, text_of
 
 routes = web.RouteTableDef()
@@ -82,9 +82,7 @@ def charts_of(result: dict[str, Any], lang: str, gettext: Any, key: str) -> list
                 observed.append(Point(x=x, y=float(value), label=period))
             elif role in ("baseline", "target"):
                 references.append(
-                    Reference(
-                        kind=role, name=gettext(ROLES[role]), y=float(value), label=period
-                    )
+                    Reference(kind=role, name=gettext(ROLES[role]), y=float(value), label=period)
                 )
         summary = "; ".join(f"{r['role']} {r['value']} {unit} ({r['period']})" for r in rows)
         title = f"{name} ({unit})"
@@ -148,7 +146,7 @@ async def practice_values(
     origin = origins.get(row.origin)
     lang = page.lang
     kind = str(document.get("type", row.type))
-    results = []
+    results: list[dict[str, Any]] = []
     if kind in ("Project", "Policy", "Programme"):
         for result_row in await results_of(conn, row.id):
             result = result_row.document()
@@ -251,6 +249,9 @@ async def held_practice(request: web.Request) -> web.StreamResponse:
     if wants_json(request):
         return web.Response(body=row.body, content_type="application/json")
     return await render_practice(request, row, 410 if row.type == "Tombstone" else 200)
+
+
+PAGES["/{lang}/records/{slug}"] = {"get": "A record of this node, its page in a chosen language"}
 
 
 @routes.get(r"/{lang:es|en|pt}/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")

@@ -19,13 +19,40 @@ from citynode.web.views import N_, lang_text
 #: Fields the practice page shows in its own places (not in "More about this record").
 LAID_OUT: Final = frozenset(
     {
-        "@context", "context", "id", "type", "version", "previousVersion", "issued", "modified",
-        "publisher", "proof", "title", "summary", "description", "problem", "approach",
-        "lessonsLearned", "transferability", "reason", "status", "themes", "sdgs", "keywords",
-        "illustrative", "editorial", "measurements", "resultOf", "progress", "period",
-        "adaptedFrom", "formerType", "license", "conformsTo",
+        "@context",
+        "context",
+        "id",
+        "type",
+        "version",
+        "previousVersion",
+        "issued",
+        "modified",
+        "publisher",
+        "proof",
+        "title",
+        "summary",
+        "description",
+        "problem",
+        "approach",
+        "lessonsLearned",
+        "transferability",
+        "reason",
+        "status",
+        "themes",
+        "sdgs",
+        "keywords",
+        "illustrative",
+        "editorial",
+        "measurements",
+        "resultOf",
+        "progress",
+        "period",
+        "adaptedFrom",
+        "formerType",
+        "license",
+        "conformsTo",
     }
-)  # fmt: skip
+)
 #: Labels of fields shown generically (the vocabulary's names, issue 9 item 1).
 LABELS: Final = {
     "title": N_("Title"),

@@ -8,6 +8,7 @@ under a language prefix (`/en/search`), so a link can carry the reader's languag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
@@ -74,12 +75,19 @@ def page_paths(path: str) -> list[str]:
     return [path, f"/{i18n.PREFIX}{path}"]
 
 
+#: Every page route as OpenAPI documents it: path (without the regexes) -> method -> summary.
+PAGES: dict[str, dict[str, str]] = {}
+_REGEX = re.compile(r"\{(\w+):[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
+
+
 def add_page(routes: web.RouteTableDef, path: str, method: str = "GET") -> Callable[[Any], Any]:
-    """Register a page handler under `path` and `/{lang}path`."""
+    """Register a page handler under `path` and `/{lang}path` (and list it for /openapi.json)."""
 
     def register(handler: Handler) -> Handler:
+        summary = (handler.__doc__ or handler.__name__.replace("_", " ")).strip().split("\n")[0]
         for each in page_paths(path):
             routes.route(method, each)(handler)
+            PAGES.setdefault(_REGEX.sub(r"{\1}", each), {})[method.lower()] = summary
         return handler
 
     return register

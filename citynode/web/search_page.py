@@ -8,7 +8,7 @@ is never an error: bad paging is clamped, unknown facets just match nothing.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
 import msgspec
@@ -40,7 +40,9 @@ def page_query(request: web.Request, lang: str) -> tuple[SearchQuery, int]:
         for name in FACETS
         if name in request.query
     }
-    sort = "date" if request.query.get("sort") == "date" else "relevance"
+    sort: Literal["relevance", "date"] = (
+        "date" if request.query.get("sort") == "date" else "relevance"
+    )
     query = SearchQuery(
         text=request.query.get("q", "")[:500],
         facets={k: v for k, v in facets.items() if v},

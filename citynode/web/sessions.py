@@ -27,7 +27,7 @@ CSRF_FIELD: Final = "csrf"
 SESSION_SECONDS: Final = 8 * 3600
 
 #: Who is signed in on this request, and the visitor's CSRF token (set by the middleware).
-EDITOR = web.RequestKey("editor", EditorSession | None)  # type: ignore[arg-type]
+EDITOR: web.RequestKey[EditorSession | None] = web.RequestKey("editor")
 CSRF = web.RequestKey("csrf", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -67,12 +67,19 @@ def start_demo(data: Path) -> Demo:
     output = data / "demo-output.txt"
     with output.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "citynode.demo", "--data", str(data / "cities"),
-             "--port-offset", str(offset)],
+            [
+                sys.executable,
+                "-m",
+                "citynode.demo",
+                "--data",
+                str(data / "cities"),
+                "--port-offset",
+                str(offset),
+            ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
     demo = Demo(process, offset, output)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:

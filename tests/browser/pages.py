@@ -48,12 +48,18 @@ class PageType:
 PAGE_TYPES: Final = [
     PageType("home", lambda d: "/"),
     PageType("search", lambda d: "/search?q=internet"),
-    PageType("search-facets", lambda d: "/search?theme=" + quote("https://w3id.org/citynode/theme#digital-skills")),
+    PageType(
+        "search-facets",
+        lambda d: "/search?theme=" + quote("https://w3id.org/citynode/theme#digital-skills"),
+    ),
     PageType("search-empty", lambda d: "/search?q=zzqxv+nothing+matches"),
     PageType("search-live", lambda d: "/search?q=wifi&live=1"),
     PageType("practice", lambda d: "/records/eva-escuela-virtual"),
     PageType("result", lambda d: "/records/eva-resultados"),
-    PageType("practice-other-city", lambda d: "/practice?id=" + quote(f"{d.url('lisboa')}/records/wifi-espacos-publicos")),
+    PageType(
+        "practice-other-city",
+        lambda d: "/practice?id=" + quote(f"{d.url('lisboa')}/records/wifi-espacos-publicos"),
+    ),
     PageType("city", lambda d: "/city"),
     PageType("city-other", lambda d: "/city?origin=" + quote(d.did("montevideo"))),
     PageType("compare", lambda d: "/compare"),
@@ -61,11 +67,13 @@ PAGE_TYPES: Final = [
     PageType("sign-in", lambda d: "/editor", signed_out=True),
     PageType("editor", lambda d: "/editor", signed_in=True),
     PageType("new-practice", lambda d: "/editor/new", signed_in=True),
-    PageType("new-practice-errors", lambda d: "/editor/new", signed_in=True, then=_form_with_errors),
+    PageType(
+        "new-practice-errors", lambda d: "/editor/new", signed_in=True, then=_form_with_errors
+    ),
     PageType("new-result", lambda d: "/editor/new?type=Result", signed_in=True),
     PageType("edit", lambda d: "/editor/records/apropiatic", signed_in=True),
     PageType("import", lambda d: "/editor/import", signed_in=True),
     PageType("import-report", lambda d: "/editor/import", signed_in=True, then=_bad_upload),
     PageType("operator", lambda d: "/operator", signed_in=True),
-]  # fmt: skip
+]
 LANGUAGES: Final = ("es", "en", "pt")

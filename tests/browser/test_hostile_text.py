@@ -20,7 +20,7 @@ from tests.browser.demo_federation import Demo
 
 HOSTILE: Final = (
     '<script>window.__pwned="script"</script>'
-    '<img src=x onerror="window.__pwned=\'img\'">'
+    "<img src=x onerror=\"window.__pwned='img'\">"
     "javascript:window.__pwned='link'"
 )
 
@@ -38,9 +38,17 @@ def _records(stamp: str) -> list[dict[str, Any]]:
             "status": "https://w3id.org/citynode/status#ongoing",
             **{
                 field: _texts(f"hostil{stamp}")
-                for field in ("title", "summary", "description", "problem", "approach",
-                              "lessonsLearned", "transferability", "responsible")
-            },  # fmt: skip
+                for field in (
+                    "title",
+                    "summary",
+                    "description",
+                    "problem",
+                    "approach",
+                    "lessonsLearned",
+                    "transferability",
+                    "responsible",
+                )
+            },
             "keywords": {"es": [HOSTILE, f"hostil{stamp}"]},
             "themes": ["https://w3id.org/citynode/theme#connectivity"],
             "legalBasis": [{"type": "LegalResource", "title": _texts("ley")}],
@@ -55,11 +63,22 @@ def _records(stamp: str) -> list[dict[str, Any]]:
             "summary": _texts("resumen"),
             "description": _texts("descripcion"),
             "measurements": [
-                {"type": "Measurement", "indicator": _texts("indicador"), "value": 5,
-                 "unit": HOSTILE[:120], "period": "2023"},
-                {"type": "Measurement", "indicator": _texts("indicador"), "value": 9,
-                 "unit": HOSTILE[:120], "period": "2025", "role": "target"},
-            ],  # fmt: skip
+                {
+                    "type": "Measurement",
+                    "indicator": _texts("indicador"),
+                    "value": 5,
+                    "unit": HOSTILE[:120],
+                    "period": "2023",
+                },
+                {
+                    "type": "Measurement",
+                    "indicator": _texts("indicador"),
+                    "value": 9,
+                    "unit": HOSTILE[:120],
+                    "period": "2025",
+                    "role": "target",
+                },
+            ],
         },
     ]
 
