@@ -37,7 +37,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F citynode/web/babel.cfg -k N_ -k "ngettext:1,2" --no-location \
 		--omit-header -o citynode/web/locales/messages.pot .
 	$(BIN)/pybabel update -i citynode/web/locales/messages.pot -d citynode/web/locales \
-		--no-location --omit-header
+		--ignore-obsolete -w 100
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

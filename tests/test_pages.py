@@ -147,7 +147,7 @@ def test_snippets_keep_only_marks() -> None:
 
 
 def test_periods_sit_at_their_end_and_charts_carry_a_text_alternative() -> None:
-    assert year_of("2020/2023") == 2023.99
+    assert year_of("2020/2023") == 2023.5
     assert year_of("2023-07") is not None and 2023.5 < year_of("2023-07") < 2023.6  # type: ignore[operator]
     assert year_of("someday") is None
     svg = str(

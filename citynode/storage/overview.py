@@ -2,7 +2,7 @@
 records that point at a record, and every current result (for comparisons).
 
 The links between records (`resultOf`, `adaptedFrom`) are read from the signed JSON through
-expression indexes (migration 5), so "the results of this practice" is an index lookup, not a
+expression indexes (the `_PAGES` migration), so "the results of this practice" is an index lookup, not a
 scan, and no second copy of the link has to be kept in step.
 """
 
@@ -14,7 +14,8 @@ import msgspec
 from citynode.storage.records import StoredRecord
 
 _COLUMNS = "r.seq, r.id, r.version, r.type, r.origin, r.modified, r.body"
-#: The indexed expressions (migration 5): the same text here and there, or SQLite will not use them.
+#: The indexed expressions (the `_PAGES` migration): the same text in both places, or SQLite
+#: will not use the index.
 RESULT_OF = "json_extract(CAST(r.body AS TEXT), '$.resultOf')"
 ADAPTED_FROM = "json_extract(CAST(r.body AS TEXT), '$.adaptedFrom.record')"
 

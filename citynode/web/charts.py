@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 WIDTH: Final = 640
 HEIGHT: Final = 320
-LEFT, RIGHT, TOP, BOTTOM = 72, 20, 20, 64
+LEFT, RIGHT, TOP, BOTTOM = 84, 20, 24, 70
 #: Colours with at least 3:1 contrast against white (WCAG 1.4.11), one per series.
 COLOURS: Final = ("#0a4fa8", "#a3161c", "#1b6e2d", "#7a4d00", "#5a2d82", "#00607a")
 SHAPES: Final = ("circle", "square", "diamond", "triangle")
@@ -48,14 +48,15 @@ class Reference(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def year_of(period: str) -> float | None:
-    """Where a period sits in time: its end (`2020/2023` -> 2023.99), as a fractional year."""
+    """Where a period sits in time: its end (`2020/2023` -> 2023.5), as a fractional year."""
     end = period.split("/")[-1].strip() if period else ""
     match = _DATE.match(end)
     if not match:
         return None
     year, month, day = match.groups()
+    # A year is drawn at its middle, under its label; a month at its middle too.
     if month is None:
-        return int(year) + 0.99
+        return int(year) + 0.5
     fraction = (int(month) - 1) / 12 + ((int(day) - 1) / 365 if day else 1 / 24)
     return int(year) + fraction
 
@@ -127,7 +128,7 @@ def line_chart(
         y = sy(value)
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#d6d6d6"/>'
-            f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" font-size="15" '
             f'fill="#1b1b1b">{escape(number(value))}</text>'
         )
     years = range(int(low_x), int(high_x) + 1)
@@ -136,14 +137,14 @@ def line_chart(
         x = sx(year + 0.5)
         if LEFT <= x <= WIDTH - RIGHT:
             parts.append(
-                f'<text x="{x:.1f}" y="{TOP + plot_h + 18}" text-anchor="middle" font-size="12" '
+                f'<text x="{x:.1f}" y="{TOP + plot_h + 22}" text-anchor="middle" font-size="15" '
                 f'fill="#1b1b1b">{year}</text>'
             )
     parts.append(
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" '
         'stroke="#1b1b1b"/>'
-        f'<text x="14" y="{TOP + plot_h / 2:.1f}" font-size="12" fill="#1b1b1b" '
-        f'transform="rotate(-90 14 {TOP + plot_h / 2:.1f})" text-anchor="middle">'
+        f'<text x="18" y="{TOP + plot_h / 2:.1f}" font-size="15" fill="#1b1b1b" '
+        f'transform="rotate(-90 18 {TOP + plot_h / 2:.1f})" text-anchor="middle">'
         f"{escape(unit)}</text>"
     )
     for ref in references:
@@ -152,7 +153,7 @@ def line_chart(
         parts.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{colour}" '
             f'stroke-width="2" stroke-dasharray="{"8 4" if ref.kind == "target" else "3 3"}"/>'
-            f'<text x="{WIDTH - RIGHT - 4}" y="{y - 6:.1f}" text-anchor="end" font-size="12" '
+            f'<text x="{WIDTH - RIGHT - 4}" y="{y - 6:.1f}" text-anchor="end" font-size="15" '
             f'fill="{colour}">{escape(ref.name)}: {escape(number(ref.y))} ({escape(ref.label)})'
             "</text>"
         )
@@ -171,9 +172,9 @@ def line_chart(
         if len(series) > 1 or each.name:
             parts.append(_marker(shape, legend_x + 6, legend_y - 4, colour))
             parts.append(
-                f'<text x="{legend_x + 16}" y="{legend_y}" font-size="12" fill="#1b1b1b">'
+                f'<text x="{legend_x + 16}" y="{legend_y}" font-size="15" fill="#1b1b1b">'
                 f"{escape(each.name)}</text>"
             )
-            legend_x += 24 + 7 * len(each.name)
+            legend_x += 30 + 9 * len(each.name)
     parts.append("</svg>")
     return Markup("".join(parts))

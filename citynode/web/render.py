@@ -60,6 +60,7 @@ def setup(app: web.Application) -> None:
         concept_label=views.concept_label,
         practice_href=views.practice_href,
         why_text=views.why_text,
+        facet_value_label=views.facet_value_label,
         SIGNATURES=views.SIGNATURES,
         TYPES=views.TYPES,
         ROLES=views.ROLES,

@@ -125,3 +125,15 @@ def toggled(query: list[tuple[str, str]], name: str, value: str) -> str:
     if pair not in query:
         kept.append(pair)
     return urlencode(kept)
+
+
+def facet_value_label(facet: str, value: str, label: str, _: Gettext) -> str:
+    """A facet value as people read it: kinds in the page's language, SDG goals short."""
+    if facet == "type" and value in TYPES:
+        return _(TYPES[value])
+    if facet in ("sdg_goal", "sdg_target"):
+        code = value.rstrip("/").rsplit("/", 1)[-1]
+        short = label if len(label) <= 48 else label[:45].rsplit(" ", 1)[0] + "…"
+        goal = _("SDG %(n)s") % {"n": code}
+        return f"{goal}: {short}"
+    return label
