@@ -2,8 +2,8 @@
 records that point at a record, and every current result (for comparisons).
 
 The links between records (`resultOf`, `adaptedFrom`) are read from the signed JSON through
-expression indexes (the `_PAGES` migration), so "the results of this practice" is an index lookup, not a
-scan, and no second copy of the link has to be kept in step.
+expression indexes (the `_PAGES` migration), so "the results of this practice" is an index
+lookup, not a scan, and no second copy of the link has to be kept in step.
 """
 
 from __future__ import annotations
