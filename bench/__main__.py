@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvloop
 
-from bench import federation_bench, node_bench, primitives, search_bench, search_http
+from bench import federation_bench, node_bench, pages_bench, primitives, search_bench, search_http
 
 
 def section(title: str) -> None:
@@ -72,9 +72,18 @@ def search(sizes: list[int], rounds: int) -> None:
         print(line)
 
 
+def pages(size: int, rounds: int) -> None:
+    section(f"pages ({size:,} records, server time per request)")
+    for line in pages_bench.report(asyncio.run(pages_bench.run(size, rounds))):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search"])
+    parser.add_argument("--only", choices=["node", "federation", "search", "pages"])
+    parser.add_argument(
+        "--page-records", type=int, default=100_000, help="records for the pages bench"
+    )
     parser.add_argument("--records", type=int, default=10_000, help="records for the node bench")
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
@@ -98,6 +107,8 @@ def main() -> None:
         federation(verify, args.sync_records)
     if args.only in (None, "search"):
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
+    if args.only in (None, "pages"):
+        pages(args.page_records, args.rounds * 2)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from citynode.web import (
     editor_pages,
     federation,
     home_page,
+    ontology_page,
     openapi,
     operator_page,
     peers,
@@ -66,6 +67,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.add_routes(compare_page.routes)
     app.add_routes(editor_pages.routes)
     app.add_routes(operator_page.routes)
+    app.add_routes(ontology_page.routes)
     app[IMPORT_JOBS] = ImportJobs()
     app.on_cleanup.append(_close_imports)
     app[search.SEARCH_CACHE] = SearchCache()

@@ -48,6 +48,8 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/.well-known/did.json": [("POST", "/.well-known/did.json", {}, 405)],
     "/.well-known/citynode": [("PUT", "/.well-known/citynode", {}, 405)],
     "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
+    "/vocab/ontology": [("GET", "/vocab/ontology?format=nt", {}, 406)],
+    "/{lang}/vocab/ontology": [("POST", "/en/vocab/ontology", {}, 405)],
     "/openapi.json": [("POST", "/openapi.json", {}, 405)],
     "/records": [("GET", "/records?limit=zero", {}, 400), ("GET", "/records?status=x", {}, 400)],
     "/records/{slug}": [

@@ -11,14 +11,13 @@ from typing import Any, Final
 
 from aiohttp import web
 
-import vocab
 from citynode.errors import NotFound
 from citynode.storage import peers as peer_store
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web.keys import NODE
 from citynode.web.render import Page, add_page, reply
-from citynode.web.views import text_of
+from citynode.web.views import concept_label, text_of
 from protocol.records import PRACTICE_TYPES
 
 routes = web.RouteTableDef()
@@ -51,7 +50,7 @@ async def city(request: web.Request) -> web.StreamResponse:
         (
             {
                 "theme": theme,
-                "label": vocab.label(theme, page.lang) if theme != "none" else None,
+                "label": concept_label(theme, page.lang) if theme != "none" else None,
                 "practices": sorted(items, key=lambda i: i["title"]),
             }
             for theme, items in by_theme.items()

@@ -13,8 +13,7 @@ from typing import Any, Final
 
 from markupsafe import Markup, escape
 
-import vocab
-from citynode.web.views import N_, lang_text
+from citynode.web.views import N_, concept_label, lang_text
 
 #: Fields the practice page shows in its own places (not in "More about this record").
 LAID_OUT: Final = frozenset(
@@ -127,7 +126,7 @@ def _is_language_map(value: dict[str, Any]) -> bool:
 def _link(iri: str, lang: str) -> Markup:
     if iri.startswith("mailto:"):
         return Markup('<a href="{}">{}</a>').format(iri, iri.removeprefix("mailto:"))
-    shown = vocab.label(iri, lang) if "w3id.org/citynode" in iri else iri
+    shown = concept_label(iri, lang) if "w3id.org/citynode" in iri else iri
     return Markup('<a href="{}">{}</a>').format(iri, shown or iri)
 
 

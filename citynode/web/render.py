@@ -50,6 +50,8 @@ def setup(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship in the package: no stat() of every template file on every render.
+        auto_reload=False,
     )
     env.globals.update(
         languages=i18n.LANGUAGES,

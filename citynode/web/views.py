@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 import vocab
 from citynode.publishing import records_base
 from protocol.records import pick_text
+from vocab.errors import UnknownConcept
 
 Gettext = Callable[[str], str]
 
@@ -97,7 +98,13 @@ def safe_snippet(snippet: str) -> Markup:
 
 
 def concept_label(iri: str, lang: str) -> str:
-    return vocab.label(iri, lang)
+    """A concept's label; for one the bundled taxonomies lack (a newer peer's), its IRI's last
+    part in words: a record never fails to show because of a concept we do not know."""
+    try:
+        return vocab.label(iri, lang)
+    except UnknownConcept:
+        tail = iri.rstrip("/#").replace("#", "/").rsplit("/", 1)[-1]
+        return tail.replace("-", " ").replace("_", " ") or iri
 
 
 def practice_href(link: Callable[..., str], record_id: str, base_url: str) -> str:

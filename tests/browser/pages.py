@@ -63,6 +63,7 @@ PAGE_TYPES: Final = [
     PageType("city", lambda d: "/city"),
     PageType("city-other", lambda d: "/city?origin=" + quote(d.did("montevideo"))),
     PageType("compare", lambda d: "/compare"),
+    PageType("ontology", lambda d: "/vocab/ontology"),
     PageType("not-found", lambda d: "/records/no-such-record", status=404),
     PageType("sign-in", lambda d: "/editor", signed_out=True),
     PageType("editor", lambda d: "/editor", signed_in=True),
