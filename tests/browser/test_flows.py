@@ -159,3 +159,28 @@ def test_the_operator_approves_a_pending_peer_from_the_page(browser: Browser, de
         expect(page.locator("tr", has_text="Montevideo")).not_to_contain_text("waiting")
     finally:
         made.close()
+
+
+def test_a_csv_upload_publishes_and_reports_each_record(browser: Browser, demo: Demo) -> None:
+    stamp = str(int(time.time()))
+    rows = "".join(
+        f"csv-{stamp}-{n},Project,ongoing,Práctica {n} {stamp},Resumen de la práctica {n}\n"
+        for n in range(30)
+    )
+    data = ("slug,type,status,title_es,summary_es\n" + rows).encode()
+    made = context(browser)
+    try:
+        page = made.new_page()
+        sign_in(page, demo.url(), demo.token, "es")
+        page.goto(f"{demo.url()}/es/editor/import")
+        page.set_input_files(
+            "#file", files=[{"name": "practicas.csv", "mimeType": "text/csv", "buffer": data}]
+        )
+        page.click("form button[type=submit]")
+        page.wait_for_url(re.compile(r"/es/editor/imports/"))
+        # The progress script reloads the page when publishing ends; without it, "check again".
+        expect(page.locator(".state-ok")).to_contain_text("30 registros publicados", timeout=30_000)
+        expect(page.locator("table tbody tr")).to_have_count(30)
+        expect(page.locator("table")).to_contain_text("creado")
+    finally:
+        made.close()
