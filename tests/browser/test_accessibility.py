@@ -49,3 +49,27 @@ def test_no_axe_violations(
         page.close()
         if fresh is not None:
             fresh.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser: Browser, demo: Demo) -> Iterator[BrowserContext]:
+    made = context(browser, phone=True)
+    page = made.new_page()
+    sign_in(page, demo.url(), demo.token, "es")
+    page.close()
+    yield made
+    made.close()
+
+
+@pytest.mark.parametrize("kind", PAGE_TYPES, ids=[p.name for p in PAGE_TYPES])
+def test_every_page_fits_a_phone_screen(phone: BrowserContext, demo: Demo, kind: PageType) -> None:
+    """WCAG 1.4.10 Reflow: at 390 CSS px nothing but a data table scrolls sideways."""
+    page = phone.new_page()
+    try:
+        page.goto(f"{demo.url()}/es{kind.path(demo)}")
+        if kind.then is not None:
+            kind.then(page)
+        width = page.evaluate("window.innerWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, kind.name
+    finally:
+        page.close()
