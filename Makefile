@@ -20,6 +20,9 @@ demo: $(STAMP)
 	$(BIN)/python -m citynode.demo
 
 test: $(STAMP) browser
+	@# The API contract test (tests/test_contract.py) runs the node in a network namespace.
+	@command -v unshare >/dev/null && command -v ip >/dev/null || \
+		(apt-get update && apt-get install -y util-linux iproute2)
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest

@@ -25,14 +25,13 @@ import msgspec
 from aiohttp import web
 
 from bench.node_bench import draft
-from citynode.app import create_app
-from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection, load_config
+from citynode.config import build_config, load_config
 from citynode.node import Node, create_home
 from citynode.publishing import new_version_of
+from citynode.server import start_server
 from citynode.storage.records import append as store_append
 from citynode.storage.records import now_utc
-from citynode.web.federation import FEDERATION
-from citynode.web.keys import NODE
+from citynode.web.keys import FEDERATION, NODE
 from protocol import proofs
 from protocol.records import RECORD_CONTEXT, parse_record
 from tests.federation_support import bound_socket
@@ -42,26 +41,18 @@ async def _start(home: Path, name: str, **federation: Any) -> web.AppRunner:
     sock = bound_socket()
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    config = msgspec.convert(
-        msgspec.to_builtins(
-            NodeConfig(
-                node=NodeSection(base_url=url, name=name, country="CO"),
-                server=ServerSection(host="127.0.0.1", port=port),
-                federation=FederationSection(
-                    allow_private_peers=True,
-                    notice_min_gap_seconds=0.0,
-                    push_debounce_seconds=0.005,
-                    **federation,
-                ),
-            )
-        ),
-        NodeConfig,
+    config = build_config(
+        node={"base_url": url, "name": name, "country": "CO"},
+        server={"host": "127.0.0.1", "port": port},
+        federation={
+            "allow_private_peers": True,
+            "notice_min_gap_seconds": 0.0,
+            "push_debounce_seconds": 0.005,
+            **federation,
+        },
     )
     await create_home(config, home)
-    runner = web.AppRunner(create_app(load_config(home)), access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
-    return runner
+    return await start_server(load_config(home), sock=sock)
 
 
 async def _fill(node: Node, count: int) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection
+from citynode.config import NodeConfig, build_config
 from citynode.node import Node, create_home
 from protocol.did import key_resolver
 from protocol.proofs import verify_record
@@ -77,15 +77,10 @@ def draft(i: int) -> dict[str, Any]:
 
 
 def _config(home: Path, port: int) -> NodeConfig:
-    return msgspec.convert(
-        msgspec.to_builtins(
-            NodeConfig(
-                node=NodeSection(base_url=f"http://127.0.0.1:{port}", name="Bench", country="CO"),
-                server=ServerSection(host="127.0.0.1", port=port),
-                federation=FederationSection(allow_private_peers=True),
-            )
-        ),
-        NodeConfig,
+    return build_config(
+        node={"base_url": f"http://127.0.0.1:{port}", "name": "Bench", "country": "CO"},
+        server={"host": "127.0.0.1", "port": port},
+        federation={"allow_private_peers": True},
     )
 
 

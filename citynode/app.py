@@ -18,6 +18,7 @@ from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
 from citynode.web import (
+    assets,
     city_page,
     compare_page,
     editor,
@@ -35,42 +36,63 @@ from citynode.web import (
     search_page,
     wellknown,
 )
-from citynode.web.csv_jobs import IMPORT_JOBS, ImportJobs
+from citynode.web.browser import browser_headers
+from citynode.web.contract import Routes
+from citynode.web.csv_jobs import ImportJobs
 from citynode.web.error_pages import page_errors
 from citynode.web.errors import error_middleware
-from citynode.web.keys import CONFIG, FOLLOWINGS, NODE
+from citynode.web.keys import (
+    CONFIG,
+    FEDERATION,
+    FOLLOWINGS,
+    IMPORT_JOBS,
+    NODE,
+    OPERATIONS,
+    SEARCH_CACHE,
+)
 from citynode.web.sessions import session_middleware
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
+#: Every web module's routes; each operation declares its contract (citynode/web/contract.py).
+ROUTES: tuple[Routes, ...] = (
+    wellknown.routes,
+    records.routes,
+    editor.routes,
+    openapi.routes,
+    federation.routes,
+    peers.routes,
+    search.routes,
+    assets.routes,
+    # Pages for people (HTML, and the same data as JSON): one module per resource.
+    home_page.routes,
+    search_page.routes,
+    practice_page.routes,
+    city_page.routes,
+    compare_page.routes,
+    ontology_page.routes,
+    editor_pages.routes,
+    operator_page.routes,
+)
 
 
 def create_app(config: NodeConfig) -> web.Application:
     app = web.Application(
+        # page_errors outside error_middleware: it re-renders the JSON error for browsers.
         middlewares=[page_errors, error_middleware, session_middleware],
         client_max_size=config.server.max_body_bytes,
     )
     app[CONFIG] = config
     app[FOLLOWINGS] = []
-    app.add_routes(wellknown.routes)
-    app.add_routes(records.routes)
-    app.add_routes(editor.routes)
-    app.add_routes(openapi.routes)
-    app.add_routes(federation.routes)
-    app.add_routes(peers.routes)
-    app.add_routes(search.routes)
+    app[OPERATIONS] = []
+    for group in ROUTES:
+        group.add_to(app.router)
+        app[OPERATIONS].extend(group.operations)
+    app[SEARCH_CACHE] = SearchCache()
     render.setup(app)
-    app.add_routes(home_page.routes)
-    app.add_routes(search_page.routes)
-    app.add_routes(practice_page.routes)
-    app.add_routes(city_page.routes)
-    app.add_routes(compare_page.routes)
-    app.add_routes(editor_pages.routes)
-    app.add_routes(operator_page.routes)
-    app.add_routes(ontology_page.routes)
     app[IMPORT_JOBS] = ImportJobs()
     app.on_cleanup.append(_close_imports)
-    app[search.SEARCH_CACHE] = SearchCache()
+    app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_federation_context)
     return app
@@ -106,7 +128,7 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
-    app[federation.FEDERATION] = service
+    app[FEDERATION] = service
     try:
         yield
     finally:

@@ -10,17 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from aiohttp import web
 
 from citynode import rdf
-from citynode.app import create_app
-from citynode.config import (
-    FederationSection,
-    NodeConfig,
-    NodeSection,
-    ServerSection,
-    load_config,
-)
+from citynode.config import build_config, load_config
 from citynode.errors import ConfigError, ImportFailed
 from citynode.exports import write_csv
 from citynode.identity import revoke_key, rotate_key
@@ -28,6 +20,7 @@ from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
 from citynode.progress import Progress
 from citynode.publishing import BatchInvalid
+from citynode.server import serving
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.tokens import add_token, new_token
@@ -42,22 +35,18 @@ async def init(args: argparse.Namespace) -> int:
         raise ConfigError(f"--url {args.url} must be an http(s) URL like https://medellin.example")
     languages = [lang.strip() for lang in args.languages.split(",") if lang.strip()]
     default_port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        config = NodeConfig(
-            node=NodeSection(
-                base_url=url,
-                name=args.name,
-                country=args.country.upper(),
-                wikidata=args.wikidata,
-                languages=languages,
-                illustrative=args.illustrative,
-            ),
-            server=ServerSection(host=args.host or "127.0.0.1", port=args.port or default_port),
-            federation=FederationSection(allow_private_peers=args.allow_private_peers),
-        )
-        config = msgspec.convert(msgspec.to_builtins(config), NodeConfig)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"cannot create the node: {exc}") from None
+    config = build_config(
+        node={
+            "base_url": url,
+            "name": args.name,
+            "country": args.country.upper(),
+            "wikidata": args.wikidata,
+            "languages": languages,
+            "illustrative": args.illustrative,
+        },
+        server={"host": args.host or "127.0.0.1", "port": args.port or default_port},
+        federation={"allow_private_peers": args.allow_private_peers},
+    )
     await create_home(config, home)
     async with Node.opened(home) as node:
         print(f"created the node for {args.name} in {home}")
@@ -71,17 +60,12 @@ async def serve(args: argparse.Namespace) -> int:
     config = load_config(args.home)
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
-    runner = web.AppRunner(create_app(config), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    print(
-        f"citynode {config.node.name} serving {config.base_url} on http://{host}:{port}", flush=True
-    )
-    try:
+    async with serving(config, host=host, port=port):
+        print(
+            f"citynode {config.node.name} serving {config.base_url} on http://{host}:{port}",
+            flush=True,
+        )
         await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
     return 0
 
 

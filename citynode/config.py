@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -107,11 +108,34 @@ def load_config(home: Path) -> NodeConfig:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", file=str(path)) from None
-    try:
-        config = msgspec.convert(raw, NodeConfig)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {exc}", file=str(path)) from None
+    config = config_from(raw, str(path))
     return msgspec.structs.replace(config, home=str(home.resolve()))
+
+
+def config_from(raw: Mapping[str, Any], source: str) -> NodeConfig:
+    """A NodeConfig from plain values, every constraint checked (`source` names them on error).
+
+    Building the Structs directly would check nothing: msgspec checks `Meta` constraints and
+    unknown fields only when it decodes or converts.
+    """
+    try:
+        return msgspec.convert(raw, NodeConfig)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {exc}", source=source) from None
+
+
+def build_config(
+    *,
+    node: Mapping[str, Any],
+    server: Mapping[str, Any] | None = None,
+    federation: Mapping[str, Any] | None = None,
+) -> NodeConfig:
+    """The one config builder for code that makes a node (`init`, the demo, tests, benches):
+    the sections as citynode.toml would hold them, checked as load_config checks the file."""
+    return config_from(
+        {"node": dict(node), "server": dict(server or {}), "federation": dict(federation or {})},
+        "the node's settings",
+    )
 
 
 def _toml_value(value: object) -> str:

@@ -22,22 +22,15 @@ import msgspec
 import uvloop
 from aiohttp import web
 
-from citynode.app import create_app
-from citynode.config import (
-    FederationSection,
-    NodeConfig,
-    NodeSection,
-    ServerSection,
-    load_config,
-)
+from citynode.config import NodeConfig, build_config, load_config
 from citynode.federation.errors import PeerUnreachable
 from citynode.federation.service import Federation
 from citynode.imports.files import read_drafts
 from citynode.node import Node, create_home
+from citynode.server import start_server
 from citynode.storage import records as store
 from citynode.storage.tokens import add_token, new_token
-from citynode.web.federation import FEDERATION
-from citynode.web.keys import NODE
+from citynode.web.keys import FEDERATION, NODE
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_CITIES = ("medellin", "lisboa", "montevideo")
@@ -80,24 +73,19 @@ async def prepare_city(
     ]
     home = data_dir / slug
     if not (home / "citynode.toml").exists():
-        config = msgspec.convert(
-            msgspec.to_builtins(
-                NodeConfig(
-                    node=NodeSection(
-                        base_url=f"http://{host}:{port}",
-                        name=city.name,
-                        country=city.country,
-                        wikidata=city.wikidata,
-                        languages=city.languages,  # type: ignore[arg-type]
-                        illustrative=city.illustrative or slug != REAL_CITY,
-                    ),
-                    server=ServerSection(host=host, port=port),
-                    # Loopback peers need the private-address permission; the allow list
-                    # approves the other demo cities' peer requests without an operator.
-                    federation=FederationSection(allow_private_peers=True, allow=allow),
-                )
-            ),
-            NodeConfig,
+        config = build_config(
+            node={
+                "base_url": f"http://{host}:{port}",
+                "name": city.name,
+                "country": city.country,
+                "wikidata": city.wikidata,
+                "languages": city.languages,
+                "illustrative": city.illustrative or slug != REAL_CITY,
+            },
+            server={"host": host, "port": port},
+            # Loopback peers need the private-address permission; the allow list approves the
+            # other demo cities' peer requests without an operator.
+            federation={"allow_private_peers": True, "allow": allow},
         )
         await create_home(config, home)
     async with Node.opened(home) as node:
@@ -114,10 +102,7 @@ async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
             config = await prepare_city(
                 slug, data_dir, peers=tuple(cities), port_offset=port_offset
             )
-            runner = web.AppRunner(create_app(config), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, config.server.host, config.server.port).start()
-            runners.append(runner)
+            runners.append(await start_server(config))
         await federate(runners, cities)
         for runner in runners:
             node = runner.app[NODE]

@@ -71,6 +71,17 @@ class TooManyRequests(NodeError):
     status = 429
 
 
+class StorageFull(NodeError):
+    """The disk (or the database's page limit) is full: the write was rolled back whole.
+
+    507 Insufficient Storage (RFC 4918 section 11.5): the request may succeed once an operator
+    frees space; reads go on being served meanwhile.
+    """
+
+    code = "storage_full"
+    status = 507
+
+
 class ConfigError(NodeError):
     """The node's home folder or citynode.toml is missing or wrong."""
 

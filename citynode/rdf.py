@@ -8,8 +8,10 @@ Contexts are never fetched: `vocab.inline_contexts` swaps every context URL for 
 
 from __future__ import annotations
 
+import math
+import re
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
@@ -25,6 +27,11 @@ FORMATS = {
 }
 CN = "https://w3id.org/citynode/vocab#"
 SECURITY_PROOF = URIRef("https://w3id.org/security#proof")
+#: Whole numbers a record can hold: JSON numbers that every JSON parser reads exactly are at most
+#: 2**53 (RFC 8785 section 3.2.2.3); 16 digits is under that and above any count a city reports.
+_INTEGER: Final = re.compile(r"^[+-]?\d{1,16}$")
+_NUMBER_CHARS: Final = 40
+_BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
 
 
 def to_graph(documents: list[dict[str, Any]]) -> Graph:
@@ -116,14 +123,26 @@ def drafts_from_turtle(
     for subject in sorted(set(graph.subjects(RDF.type, None)), key=str):
         if subject in nested:
             continue
-        drafts.append(_node(graph, subject, names, source))
+        drafts.append(_node(graph, subject, names, source, frozenset()))
     if not drafts:
         raise InvalidRecord(f"{source} has no typed record (a subject with 'a cn:Project' ...)")
     return drafts
 
 
-def _node(graph: Graph, subject: Any, names: dict[str, str], source: str) -> dict[str, Any]:
+def _node(
+    graph: Graph, subject: Any, names: dict[str, str], source: str, path: frozenset[Any]
+) -> dict[str, Any]:
+    """The draft of `subject`; `path` holds the blank nodes above it (a cycle is an error: a
+    JSON document is a tree)."""
     predicates, _ = _terms()
+    if subject in path:
+        raise InvalidRecord(
+            f"{source}: blank node {subject.n3()} contains itself; a record is a tree of values",
+            rule="blank-node-cycle",
+        )
+    if len(path) > 16:
+        raise InvalidRecord(f"{source}: blank nodes are nested too deeply", rule="depth")
+    path = path | {subject} if isinstance(subject, BNode) else path
     out: dict[str, Any] = {}
     if isinstance(subject, URIRef):
         out["id"] = str(subject)
@@ -150,7 +169,7 @@ def _node(graph: Graph, subject: Any, names: dict[str, str], source: str) -> dic
                 field=str(predicate),
                 rule="unknown-term",
             )
-        value = _value(graph, obj, term, names, source)
+        value = _value(graph, obj, term, names, source, path)
         if term.container == "@language":
             if not isinstance(obj, Literal) or not obj.language:
                 raise InvalidRecord(
@@ -171,19 +190,42 @@ def _node(graph: Graph, subject: Any, names: dict[str, str], source: str) -> dic
     return out
 
 
-def _value(graph: Graph, obj: Any, term: _Term, names: dict[str, str], source: str) -> Any:
+def _value(
+    graph: Graph, obj: Any, term: _Term, names: dict[str, str], source: str, path: frozenset[Any]
+) -> Any:
     if isinstance(obj, BNode):
-        return _node(graph, obj, names, source)
+        return _node(graph, obj, names, source, path)
     if isinstance(obj, URIRef):
         if term.type == "@vocab":
             return names.get(str(obj), str(obj))
         return str(obj)
     literal: Literal = obj
+    # Read the lexical form, not rdflib's value: an ill-typed literal ("abc"^^xsd:integer) has
+    # no value, and rdflib converts a 5,000-digit integer only to fail later.
+    lexical = str(literal).strip()
     if literal.datatype in (XSD.integer, XSD.int, XSD.long):
-        return int(literal)
+        if not _INTEGER.match(lexical):
+            raise _bad_literal(source, term, lexical, "a whole number of at most 16 digits")
+        return int(lexical)
     if literal.datatype in (XSD.decimal, XSD.double, XSD.float):
-        number = float(literal)
-        return int(number) if number.is_integer() and "." not in str(literal) else number
+        try:
+            number = float(lexical) if len(lexical) <= _NUMBER_CHARS else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _bad_literal(source, term, lexical, "a number like 12.5")
+        return int(number) if number.is_integer() and "." not in lexical else number
     if literal.datatype == XSD.boolean:
-        return bool(literal.toPython())
+        if lexical not in _BOOLEANS:
+            raise _bad_literal(source, term, lexical, "true or false")
+        return _BOOLEANS[lexical]
     return str(literal)
+
+
+def _bad_literal(source: str, term: _Term, lexical: str, wanted: str) -> InvalidRecord:
+    shown = lexical if len(lexical) <= 40 else f"{lexical[:40]}... ({len(lexical)} characters)"
+    return InvalidRecord(
+        f"{source}: {term.name} must be {wanted}, not {shown!r}",
+        field=term.name,
+        rule="literal",
+    )

@@ -135,6 +135,10 @@ async def verify_source(source: str) -> Report:
             document = msgspec.json.decode(raw)
         except msgspec.DecodeError as exc:
             raise BadRequest(f"{base} is not JSON: {exc}") from None
+        except (UnicodeDecodeError, RecursionError):
+            raise BadRequest(
+                f"{base} is not JSON a record can be: not UTF-8, or nested too deeply"
+            ) from None
         if not isinstance(document, dict):
             raise BadRequest(f"{base} is not one record (a JSON object)")
         return await check_document(document, fetch, base)

@@ -270,6 +270,13 @@ def decode_message(data: bytes) -> Message:
         raise InvalidMessage(f"invalid federation message: {exc}", rule="schema") from None
     except msgspec.DecodeError as exc:
         raise InvalidMessage(f"federation message is not JSON: {exc}", rule="json") from None
+    except UnicodeDecodeError:
+        raise InvalidMessage(
+            "federation message is not JSON: not UTF-8 text", rule="utf-8"
+        ) from None
+    except RecursionError:
+        # msgspec decodes nested arrays and objects on the C stack and stops at its limit.
+        raise InvalidMessage("federation message is nested too deeply", rule="depth") from None
 
 
 def decode_as(data: bytes, kind: type[M]) -> M:

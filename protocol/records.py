@@ -245,11 +245,15 @@ def parse_record_json(data: bytes) -> Record:
     except msgspec.ValidationError as exc:
         try:
             guess = _guess_id(msgspec.json.decode(data))
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
             guess = None
         raise _clerk_words(exc, guess) from None
     except msgspec.DecodeError as exc:
         raise InvalidRecord(f"the record is not valid JSON: {exc}", rule="json") from None
+    except UnicodeDecodeError:
+        raise InvalidRecord("the record is not valid JSON: not UTF-8 text", rule="utf-8") from None
+    except RecursionError:
+        raise InvalidRecord("the record is nested too deeply", rule="depth") from None
 
 
 def parse_record(document: dict[str, Any]) -> Record:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from citynode.federation.service import Federation
 from citynode.storage import records as store
-from citynode.web.federation import FEDERATION
+from citynode.web.keys import FEDERATION
 from protocol import proofs
 from protocol.cursor import START, encode_cursor
 from protocol.did import KeyEntry, build_did_document, did_from_base_url

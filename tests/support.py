@@ -10,9 +10,9 @@ import aiohttp
 import msgspec
 from aiohttp import web
 
-from citynode.app import create_app
-from citynode.config import FederationSection, NodeConfig, NodeSection, ServerSection, load_config
+from citynode.config import build_config, load_config
 from citynode.node import Node, create_home
+from citynode.server import start_server
 from citynode.storage.records import now_utc
 from citynode.storage.tokens import add_token, new_token
 from citynode.web.keys import NODE
@@ -60,20 +60,13 @@ async def start_node(
     port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     if not (home / "citynode.toml").exists():
-        config = msgspec.convert(
-            msgspec.to_builtins(
-                NodeConfig(
-                    node=NodeSection(base_url=url, name=name, country=country),
-                    server=ServerSection(host="127.0.0.1", port=port),
-                    federation=FederationSection(allow_private_peers=True, **federation),
-                )
-            ),
-            NodeConfig,
+        config = build_config(
+            node={"base_url": url, "name": name, "country": country},
+            server={"host": "127.0.0.1", "port": port},
+            federation={"allow_private_peers": True, **federation},
         )
         await create_home(config, home)
-    runner = web.AppRunner(create_app(load_config(home)), access_log=None)
-    await runner.setup()
-    await web.SockSite(runner, sock).start()
+    runner = await start_server(load_config(home), sock=sock)
     running = RunningNode(home, runner, url)
     token_id, token = new_token()
     async with running.node.db.transaction() as conn:

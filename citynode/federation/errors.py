@@ -31,7 +31,10 @@ class PeerRefused(NodeError):
 
 
 class PeerUnreachable(NodeError):
-    """`peer add`: the URL does not answer as a citynode node."""
+    """`peer add`: the URL does not answer as a citynode node.
+
+    A 4xx, not 502: the URL is what the operator sent, and no input may produce a 5xx (issue 7).
+    """
 
     code = "peer_unreachable"
-    status = 502
+    status = 422

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
+from citynode.errors import StorageFull
 from citynode.storage.migrations import migrate
 
 log = logging.getLogger("citynode.storage")
@@ -90,10 +92,19 @@ class Database:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._writer.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite rolls back by itself on some errors (SQLITE_FULL among them): a second
+                # ROLLBACK would fail and hide the first error.
+                if self._writer.in_transaction:
+                    await self._writer.execute("ROLLBACK")
+                if is_full(exc):
+                    raise StorageFull(
+                        "the node's storage is full: nothing was written. Reads go on; writes "
+                        "succeed again once the operator frees disk space",
+                        database=str(self.path),
+                    ) from exc
                 raise
-            await self._writer.execute("COMMIT")
             self.generation += 1
         if notify:
             for listener in self.commit_listeners:
@@ -101,6 +112,11 @@ class Database:
                     listener()
                 except Exception:  # one broken listener must not fail a committed write
                     log.exception("a commit listener failed")
+
+
+def is_full(exc: BaseException) -> bool:
+    """SQLITE_FULL: the disk is full, or the database reached `max_page_count`."""
+    return isinstance(exc, sqlite3.Error) and exc.sqlite_errorcode == sqlite3.SQLITE_FULL
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

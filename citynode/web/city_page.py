@@ -15,17 +15,18 @@ from citynode.errors import NotFound
 from citynode.storage import peers as peer_store
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
+from citynode.web.contract import Routes
 from citynode.web.keys import NODE
 from citynode.web.render import Page, add_page, reply
 from citynode.web.views import concept_label, text_of
 from protocol.records import PRACTICE_TYPES
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 MAX_LISTED: Final = 500
 _VISIBLE_PEERS: Final = ("idle", "due", "syncing", "backoff", "caught_up")
 
 
-@add_page(routes, "/city")
+@add_page(routes, "/city", summary="A city: profile, practices by theme, peers", query=("origin",))
 async def city(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)

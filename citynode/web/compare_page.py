@@ -20,11 +20,12 @@ from citynode.node import Node
 from citynode.storage.origins import all_origins
 from citynode.storage.overview import current_results
 from citynode.web.charts import Point, Series, line_chart, number, year_of
+from citynode.web.contract import Routes
 from citynode.web.keys import NODE
 from citynode.web.render import Page, add_page, reply
 from citynode.web.views import text_of
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 LISTED: Final = 200
 
 
@@ -110,7 +111,12 @@ def _chart(indicator: Indicator, lang: str, page: Page) -> Any:
     return line_chart("compare", title, description, indicator.unit, series)
 
 
-@add_page(routes, "/compare")
+@add_page(
+    routes,
+    "/compare",
+    summary="One indicator across every city that reports it",
+    query=("indicator",),
+)
 async def compare(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)

@@ -14,7 +14,6 @@ import time
 from typing import Any, Final
 
 import msgspec
-from aiohttp import web
 
 from citynode.errors import NodeError
 from citynode.imports.csv_records import read_practices, read_results
@@ -111,6 +110,3 @@ def read_drafts(name: str, data: bytes) -> list[dict[str, Any]]:
         "'result_slug' column); start from a template",
         row=1,
     )
-
-
-IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)

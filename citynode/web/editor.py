@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import msgspec
@@ -10,26 +11,65 @@ from aiohttp import web
 
 from citynode import rdf
 from citynode.errors import BadRequest, Unauthorized, UnsupportedMediaType
-from citynode.publishing import records_base, require_draft_list
+from citynode.publishing import Published, records_base, require_draft_list
 from citynode.storage.tokens import token_label
+from citynode.web.bodies import decode_json, decode_text
+from citynode.web.contract import Body, Routes
 from citynode.web.keys import NODE
-from citynode.web.records import json_response
+from citynode.web.params import read_path
+from citynode.web.records import SLUG_ROUTE, SlugPath
+from citynode.web.responses import respond
 
-routes = web.RouteTableDef()
+routes = Routes("editor")
 
 _JSON_TYPES = ("application/json", "application/ld+json")
+#: RFC 6750 section 2.1: a bearer token is a b64token. Anything else (other bytes, spaces, bytes
+#: that are not UTF-8) cannot be one of our tokens and is refused before it is hashed.
+_B64TOKEN = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+
+Draft = dict[str, Any]
+#: One draft, a list of drafts, or a JSON-LD document with "@graph": the publisher checks each
+#: against the record model (protocol/records.py) and the SHACL shapes.
+DRAFTS = Body(
+    {
+        "application/ld+json": Draft | list[Draft],
+        "application/json": Draft | list[Draft],
+        "text/turtle": str,
+    },
+    description="records without version, issued, modified, publisher and proof; id and "
+    "resultOf may be relative (records/<slug>)",
+)
 
 
-async def require_editor(request: web.Request) -> str:
-    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
-    header = request.headers.get("Authorization", "")
+class PublishSummary(msgspec.Struct, kw_only=True):
+    """What happened to each record of the request, in order."""
+
+    records: list[Published]
+
+
+class WithdrawBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: dict[str, str] | None = None
+
+
+def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1); 401 if the
+    header is missing, of another scheme, or carries something that cannot be a token."""
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
             "this needs an editor token: send 'Authorization: Bearer <token>' "
             "(create one with `citynode token create`)"
         )
-    label = await token_label(request.app[NODE].db.reader, token.strip())
+    if not _B64TOKEN.match(token):
+        raise Unauthorized("the token is not valid: a bearer token is letters, digits and -._~+/")
+    return token
+
+
+async def require_editor(request: web.Request) -> str:
+    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
+    token = bearer_token(request.headers.get("Authorization", ""))
+    label = await token_label(request.app[NODE].db.reader, token)
     if label is None:
         raise Unauthorized("the token is not valid or was revoked")
     return label
@@ -42,13 +82,9 @@ async def _drafts(request: web.Request) -> list[dict[str, Any]]:
         raise BadRequest("the request has no body: send a record as JSON-LD or Turtle")
     content_type = request.content_type
     if content_type in _JSON_TYPES:
-        try:
-            payload = msgspec.json.decode(body)
-        except msgspec.DecodeError as exc:
-            raise BadRequest(f"the body is not valid JSON: {exc}") from None
-        return require_draft_list(payload)
+        return require_draft_list(decode_json(body))
     if content_type == "text/turtle":
-        text = body.decode("utf-8", errors="strict")
+        text = decode_text(body, "Turtle")
         return await asyncio.to_thread(rdf.drafts_from_turtle, text, node.config.base_url, "body")
     raise UnsupportedMediaType(
         f"content type '{content_type}' is not accepted; send application/ld+json, "
@@ -56,50 +92,66 @@ async def _drafts(request: web.Request) -> list[dict[str, Any]]:
     )
 
 
-def _summary(outcomes: list[Any]) -> dict[str, Any]:
-    return {"records": [msgspec.to_builtins(o) for o in outcomes]}
-
-
-@routes.post("/api/records")
+@routes.post(
+    "/api/records",
+    summary="Publish new records (one draft, a list, or a JSON-LD @graph)",
+    body=DRAFTS,
+    responses={201: PublishSummary},
+    errors=(422,),
+    auth="editor",
+)
 async def create_records(request: web.Request) -> web.Response:
     await require_editor(request)
     drafts = await _drafts(request)
     outcomes = await request.app[NODE].publisher.publish(drafts, require_new=True)
-    return json_response(_summary(outcomes), status=201)
+    return respond(PublishSummary(records=outcomes), status=201)
 
 
-@routes.put(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+@routes.put(
+    f"/api/records/{SLUG_ROUTE}",
+    summary="Publish a new version of a record",
+    path=SlugPath,
+    body=DRAFTS,
+    responses={200: PublishSummary},
+    errors=(422,),
+    auth="editor",
+)
 async def update_record(request: web.Request) -> web.Response:
     await require_editor(request)
     node = request.app[NODE]
+    slug = read_path(request, SlugPath).slug
     drafts = await _drafts(request)
     if len(drafts) != 1 or not isinstance(drafts[0], dict):
         raise BadRequest("PUT takes exactly one record")
-    record_id = records_base(node.config.base_url) + request.match_info["slug"]
+    record_id = records_base(node.config.base_url) + slug
     given = drafts[0].get("id")
-    if given not in (None, record_id, f"records/{request.match_info['slug']}"):
+    if given not in (None, record_id, f"records/{slug}"):
         raise BadRequest(
             f"the body's id ({given}) is not the record at this URL ({record_id})", field="id"
         )
     draft = {**drafts[0], "id": record_id}
     outcomes = await node.publisher.publish([draft])
-    return json_response(_summary(outcomes))
+    return respond(PublishSummary(records=outcomes))
 
 
-@routes.delete(r"/api/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+@routes.delete(
+    f"/api/records/{SLUG_ROUTE}",
+    summary="Withdraw a record (publishes a signed tombstone)",
+    path=SlugPath,
+    body=Body({"application/json": WithdrawBody}, required=False),
+    responses={200: Published},
+    errors=(404, 410, 422),
+    auth="editor",
+)
 async def withdraw_record(request: web.Request) -> web.Response:
     await require_editor(request)
     node = request.app[NODE]
-    reason = None
+    slug = read_path(request, SlugPath).slug
     body = await request.read()
+    reason: dict[str, str] | None = None
     if body:
-        try:
-            payload = msgspec.json.decode(body, type=dict[str, dict[str, str]])
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise BadRequest(
-                f'the body must be {{"reason": {{"es": "...", "en": "..."}}}}: {exc}'
-            ) from None
-        reason = payload.get("reason")
-    record_id = records_base(node.config.base_url) + request.match_info["slug"]
-    outcome = await node.publisher.withdraw(record_id, reason)
-    return json_response(msgspec.to_builtins(outcome))
+        reason = decode_json(
+            body, WithdrawBody, expected='{"reason": {"es": "...", "en": "..."}}'
+        ).reason
+    record_id = records_base(node.config.base_url) + slug
+    return respond(await node.publisher.withdraw(record_id, reason))

@@ -16,13 +16,13 @@ from citynode.errors import NodeError, NotFound, Unauthorized
 from citynode.publishing import records_base
 from citynode.storage import records as store
 from citynode.web import practice_form as pf
-from citynode.web.csv_jobs import IMPORT_JOBS
-from citynode.web.keys import NODE
+from citynode.web.contract import Routes
+from citynode.web.keys import IMPORT_JOBS, NODE
 from citynode.web.render import Page, add_page, html, reply, wants_json
 from citynode.web.sessions import (
     SESSION_COOKIE,
-    check_csrf,
     editor_of,
+    posted_form,
     set_cookie,
     sign_in,
     sign_out,
@@ -31,9 +31,11 @@ from citynode.web.views import text_of
 from protocol.errors import ProtocolError
 from protocol.records import PRACTICE_TYPES
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 MAX_UPLOAD: Final = 20 * 1024 * 1024
 SLUG: Final = r"{slug:[a-z0-9][a-z0-9-]{0,99}}"
+#: Every field the practice and result forms send (practice_form.py reads them).
+FORM_FIELDS: Final = pf.form_field_names()
 
 
 def _languages(request: web.Request) -> list[str]:
@@ -73,7 +75,12 @@ async def _own_records(request: web.Request, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-@add_page(routes, "/editor")
+@add_page(
+    routes,
+    "/editor",
+    summary="The editor: sign in, then this city's records",
+    query=("done", "what"),
+)
 async def editor_home(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     editor = editor_of(request)
@@ -89,11 +96,12 @@ async def editor_home(request: web.Request) -> web.StreamResponse:
     return reply(request, "editor.html", values, data, page=page)
 
 
-@add_page(routes, "/editor/sign-in", "POST")
+@add_page(
+    routes, "/editor/sign-in", "POST", summary="Sign in with an editor token", form=("token",)
+)
 async def sign_in_page(request: web.Request) -> web.StreamResponse:
     page = Page(request)
-    form = await request.post()
-    check_csrf(request, form)
+    form = await posted_form(request)
     secret = await sign_in(request, str(form.get("token", "")))
     if secret is None:
         values = {"problem": page.gettext("That token is not valid or was revoked.")}
@@ -103,11 +111,10 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@add_page(routes, "/editor/sign-out", "POST")
+@add_page(routes, "/editor/sign-out", "POST", summary="Sign out", form=())
 async def sign_out_page(request: web.Request) -> web.StreamResponse:
     page = Page(request)
-    form = await request.post()
-    check_csrf(request, form)
+    await posted_form(request)
     await sign_out(request)
     response = web.HTTPSeeOther(page.link("/"))
     response.del_cookie(SESSION_COOKIE, path="/")
@@ -154,7 +161,13 @@ async def _practice_choices(request: web.Request, lang: str) -> list[dict[str, A
     return [r for r in await _own_records(request, lang) if r["type"] in PRACTICE_TYPES]
 
 
-@add_page(routes, "/editor/new")
+@add_page(
+    routes,
+    "/editor/new",
+    summary="The form for a new practice or result",
+    query=("type", "of"),
+    redirects=True,
+)
 async def new_form(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
@@ -171,8 +184,7 @@ async def _save(
     request: web.Request, page: Page, kind: str, record_id: str | None, action: str
 ) -> web.StreamResponse:
     node = request.app[NODE]
-    form = await request.post()
-    check_csrf(request, form)
+    form = await posted_form(request)
     languages = _languages(request)
     draft, errors = pf.read_form(form, languages, kind)
     values = {**pf.form_of({}, languages), **dict(form), "themes": form.getall("themes", [])}
@@ -195,7 +207,14 @@ async def _save(
     return _form_page(request, page, kind, values, errors, action, choices, editing)
 
 
-@add_page(routes, "/editor/new", "POST")
+@add_page(
+    routes,
+    "/editor/new",
+    "POST",
+    summary="Publish a new practice or result",
+    query=("type",),
+    form=FORM_FIELDS,
+)
 async def create(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
@@ -213,7 +232,7 @@ async def _own(request: web.Request) -> store.StoredRecord:
     return row
 
 
-@add_page(routes, f"/editor/records/{SLUG}")
+@add_page(routes, f"/editor/records/{SLUG}", summary="The form to edit a record", redirects=True)
 async def edit_form(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
@@ -226,7 +245,7 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
     return _form_page(request, page, kind, values, {}, action, choices, editing)
 
 
-@add_page(routes, f"/editor/records/{SLUG}", "POST")
+@add_page(routes, f"/editor/records/{SLUG}", "POST", summary="Save a new version", form=FORM_FIELDS)
 async def update(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
@@ -236,31 +255,37 @@ async def update(request: web.Request) -> web.StreamResponse:
     return await _save(request, page, kind, row.id, action)
 
 
-@add_page(routes, f"/editor/records/{SLUG}/withdraw", "POST")
+@add_page(
+    routes,
+    f"/editor/records/{SLUG}/withdraw",
+    "POST",
+    summary="Withdraw a record",
+    form=("reason",),
+)
 async def withdraw(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
-    form = await request.post()
-    check_csrf(request, form)
+    form = await posted_form(request)
     row = await _own(request)
     reason = str(form.get("reason", "")).strip()[:400]
     await request.app[NODE].publisher.withdraw(row.id, {page.lang: reason} if reason else None)
     raise web.HTTPSeeOther(page.link("/editor", done=request.match_info["slug"], what="withdrawn"))
 
 
-@add_page(routes, "/editor/import")
+@add_page(routes, "/editor/import", summary="The CSV upload form", redirects=True)
 async def import_form(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
     return html(request, "import.html", {"job": None, "problem": None}, page=page)
 
 
-@add_page(routes, "/editor/import", "POST")
+@add_page(
+    routes, "/editor/import", "POST", summary="Upload a CSV file", form=("file",), upload=True
+)
 async def upload(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     editor = _require(request, page)
-    form = await request.post()
-    check_csrf(request, form)
+    form = await posted_form(request)
     field = form.get("file")
     if not isinstance(field, web.FileField):
         values = {"job": None, "problem": page.gettext("Choose a CSV file to upload.")}
@@ -273,7 +298,12 @@ async def upload(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(page.link(f"/editor/imports/{job.id}"))
 
 
-@add_page(routes, "/editor/imports/{job:[A-Za-z0-9_-]{1,40}}")
+@add_page(
+    routes,
+    "/editor/imports/{job:[A-Za-z0-9_-]{1,40}}",
+    summary="An upload's progress and its report",
+    redirects=True,
+)
 async def import_status(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     editor = _require(request, page)

@@ -1,4 +1,4 @@
-"""The `/fed/v1/` routes peers call: changes feed, inbox, peering, digests.
+"""The `/fed/v1/` routes peers call: changes feed, inbox, peering, digests, live search.
 
 Every request here is signed (RFC 9421) and checked by the federation guard before anything
 else is read; the handlers then decode the wire message, call the federation service, encode.
@@ -9,20 +9,44 @@ peers this node's operator blocked.
 
 from __future__ import annotations
 
-from aiohttp import web
+from typing import Annotated
 
-from citynode.errors import BadRequest
+import msgspec
+from aiohttp import web
+from msgspec import Meta
+
 from citynode.federation import live_search
 from citynode.federation.errors import PeerRefused
-from citynode.federation.service import Federation
 from citynode.storage import peers as peer_store
-from citynode.web.keys import NODE
-from citynode.web.records import json_response
-from protocol.messages import DigestRequest, InboxNotice, PeerRequest, decode_as, encode_message
+from citynode.web.contract import Body, Routes
+from citynode.web.keys import FEDERATION, NODE
+from citynode.web.params import read_query
+from citynode.web.responses import respond
+from protocol.messages import (
+    ChangesPage,
+    DigestRequest,
+    DigestResponse,
+    InboxNotice,
+    PeerRequest,
+    PeerResponse,
+    SearchRequest,
+    SearchResponse,
+    decode_as,
+    encode_message,
+)
 
-FEDERATION = web.AppKey("federation", Federation)
+routes = Routes("federation")
 
-routes = web.RouteTableDef()
+
+class ChangesQuery(msgspec.Struct, kw_only=True):
+    after: Annotated[str, Meta(description="the cursor of the last page (`next`)")] | None = None
+    limit: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
+
+
+class NoticeAccepted(msgspec.Struct, kw_only=True):
+    """What the node will do about a push notice (`scheduled`, `ignored`...)."""
+
+    status: str
 
 
 async def signed(request: web.Request) -> tuple[str, bytes]:
@@ -43,27 +67,48 @@ def _message_response(body: bytes, status: int = 200) -> web.Response:
     return web.Response(status=status, body=body, content_type="application/json")
 
 
-@routes.get("/fed/v1/changes")
+def _message(kind: type[msgspec.Struct]) -> Body:
+    return Body({"application/json": kind})
+
+
+@routes.get(
+    "/fed/v1/changes",
+    summary="Changes feed: records and tombstones in stored order, with the next cursor "
+    "(own records and, when relaying, verified records from other cities)",
+    query=ChangesQuery,
+    responses={200: ChangesPage},
+    auth="signed",
+)
 async def changes(request: web.Request) -> web.Response:
     await signed(request)
-    raw_limit = request.query.get("limit")
-    if raw_limit is not None and not raw_limit.isdigit():
-        raise BadRequest("'limit' must be a whole number", parameter="limit")
-    page = await request.app[FEDERATION].feed.changes_page(
-        request.query.get("after"), int(raw_limit) if raw_limit else None
-    )
+    params = read_query(request, ChangesQuery)
+    page = await request.app[FEDERATION].feed.changes_page(params.after, params.limit)
     return _message_response(page)
 
 
-@routes.post("/fed/v1/inbox")
+@routes.post(
+    "/fed/v1/inbox",
+    summary="Push notice: the sender has new changes",
+    body=_message(InboxNotice),
+    responses={202: NoticeAccepted},
+    errors=(422,),
+    auth="signed",
+)
 async def inbox(request: web.Request) -> web.Response:
     signer, body = await signed(request)
     notice = decode_as(body, InboxNotice)
     outcome = await request.app[FEDERATION].peering.handle_notice(signer, notice)
-    return json_response({"status": outcome}, status=202)
+    return respond(NoticeAccepted(status=outcome), status=202)
 
 
-@routes.post("/fed/v1/peers")
+@routes.post(
+    "/fed/v1/peers",
+    summary="Peer request (PeerRequest -> PeerResponse)",
+    body=_message(PeerRequest),
+    responses={200: PeerResponse},
+    errors=(422,),
+    auth="signed",
+)
 async def peers(request: web.Request) -> web.Response:
     signer, body = await signed(request)
     answer = await request.app[FEDERATION].peering.handle_request(
@@ -72,13 +117,28 @@ async def peers(request: web.Request) -> web.Response:
     return _message_response(encode_message(answer))
 
 
-@routes.post("/fed/v1/search")
+@routes.post(
+    "/fed/v1/search",
+    summary="Live search (SearchRequest -> SearchResponse), answered only when the operator "
+    "set live_search",
+    body=_message(SearchRequest),
+    responses={200: SearchResponse},
+    errors=(422,),
+    auth="signed",
+)
 async def live_search_answer(request: web.Request) -> web.Response:
     _, body = await signed(request)
     return _message_response(await live_search.answer(request.app[NODE], body))
 
 
-@routes.post("/fed/v1/digest")
+@routes.post(
+    "/fed/v1/digest",
+    summary="Per-origin digests for reconcile",
+    body=_message(DigestRequest),
+    responses={200: DigestResponse},
+    errors=(422,),
+    auth="signed",
+)
 async def digest(request: web.Request) -> web.Response:
     _, body = await signed(request)
     wanted = decode_as(body, DigestRequest)

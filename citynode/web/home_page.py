@@ -15,11 +15,12 @@ from citynode.search.query import SearchQuery, search
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.storage.overview import city_summaries
+from citynode.web.contract import Routes
 from citynode.web.keys import NODE
 from citynode.web.render import Page, add_page, reply
 from citynode.web.wellknown import descriptor
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 NEWEST = 8
 HOME_FACETS = ("theme", "type", "city", "sdg_goal")
 
@@ -47,13 +48,13 @@ async def cities_of(request: web.Request) -> list[dict[str, Any]]:
     return rows
 
 
-@add_page(routes, "/")
+@add_page(routes, "/", summary="The home page: search box, facets, cities, newest practices")
 async def home(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)
     found = await search(node.db.reader, SearchQuery(limit=NEWEST, lang=page.lang))
     cities = await cities_of(request)
-    info = descriptor(request)
+    info: dict[str, Any] = msgspec.to_builtins(descriptor(request))
     info["records_published"] = await store.count_current(node.db.reader, node.identity.did)
     info["cities"] = cities
     info["newest"] = msgspec.to_builtins(found.hits)

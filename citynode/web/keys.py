@@ -1,16 +1,27 @@
-"""Typed application state (aiohttp `AppKey`s), shared by the handlers."""
+"""Typed application state (aiohttp `AppKey`s), shared by the handlers: every key lives here."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from citynode.config import NodeConfig
+from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.search.cache import SearchCache
 from citynode.storage.log import Following
+from citynode.web.contract import Operation
+from citynode.web.csv_jobs import ImportJobs
 
 CONFIG = web.AppKey("config", NodeConfig)
 NODE = web.AppKey("node", Node)
+FEDERATION = web.AppKey("federation", Federation)
+SEARCH_CACHE = web.AppKey("search_cache", SearchCache)
+#: Every declared operation of the app (citynode/web/contract.py): `/openapi.json` is built from
+#: them, and tests check that every route the router serves is among them.
+OPERATIONS = web.AppKey("operations", list[Operation])
 #: Every follower of the change log running in this app (search index, push notices, SPARQL
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: CSV uploads being published from the editor page (web/csv_jobs.py), by job id.
+IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)

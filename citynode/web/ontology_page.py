@@ -17,10 +17,11 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 import vocab
 from citynode.web import negotiation as neg
+from citynode.web.contract import Routes
 from citynode.web.render import Page, add_page, html
 from vocab.graphs import ONTOLOGY_FILE
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 ONTOLOGY: Final = ONTOLOGY_FILE
 _KINDS: Final = {
     OWL.Class: "class",
@@ -83,7 +84,12 @@ def terms(lang: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-@add_page(routes, "/vocab/ontology")
+@add_page(
+    routes,
+    "/vocab/ontology",
+    summary="The citynode vocabulary: a page, or Turtle",
+    media={neg.TURTLE: str},
+)
 async def ontology(request: web.Request) -> web.StreamResponse:
     chosen = neg.choose(
         request.headers.get("Accept"), (neg.TURTLE, neg.HTML), request.query.get("format")

@@ -1,431 +1,161 @@
-"""The OpenAPI 3.1 description of the node's HTTP API, served at /openapi.json."""
+"""`/openapi.json`: the OpenAPI 3.1 document, built from the routes' declarations.
+
+Nothing here is written by hand: paths, parameters, bodies and answers come from each route's
+`Operation` (citynode/web/contract.py), and every schema from its msgspec type through
+`msgspec.json.schema_components`, so the document says what the code decodes and encodes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
-from citynode.search.query import FACETS
-from citynode.web.keys import NODE
-from citynode.web.records import json_response
-from citynode.web.render import PAGES
+from citynode.web.contract import AnyOf, Operation, Routes
+from citynode.web.keys import NODE, OPERATIONS
+from citynode.web.responses import respond
 
-routes = web.RouteTableDef()
+routes = Routes("discovery")
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
-_RECORD = {"$ref": "#/components/schemas/Record"}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {
-        str(code): {"description": "error", "content": {"application/json": {"schema": _ERROR}}}
-        for code in codes
-    }
-
-
-def _ok(
-    description: str, schema: dict[str, Any], media: tuple[str, ...] = ("application/json",)
-) -> dict[str, Any]:
-    return {"description": description, "content": {m: {"schema": schema} for m in media}}
-
-
-_SLUG = {
-    "name": "slug",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,99}$"},
-}
-_RECORD_MEDIA = (
-    "application/ld+json",
-    "application/json",
-    "text/turtle",
-    "application/n-triples",
-    "text/html",
+_REF = "#/components/schemas/{name}"
+_DESCRIPTION = (
+    "A city's node: signed practice records in a shared vocabulary, federated with peer cities "
+    "and searchable across them. Every error answers {code, message, detail}."
 )
-
-
-_DRAFT = {"$ref": "#/components/schemas/Draft"}
-_DRAFT_BODY = {
-    "required": True,
-    "content": {
-        "application/ld+json": {"schema": _DRAFT},
-        "application/json": {"schema": _DRAFT},
-        "text/turtle": {"schema": {"type": "string"}},
-    },
-}
-_PUBLISHED = _ok("published", {"$ref": "#/components/schemas/Outcome"})
-
-
-def document(base_url: str) -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "citynode",
-            "version": "1",
-            "description": "A city's node: signed practice records in a shared vocabulary, "
-            "federated with peer cities and searchable across them.",
-        },
-        "servers": [{"url": base_url}],
-        "components": {
-            "securitySchemes": {"editorToken": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["code", "message", "detail"],
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "detail": {"type": "object"},
-                    },
-                },
-                "Record": {
-                    "type": "object",
-                    "description": "A signed JSON-LD record (context https://w3id.org/citynode/v1).",
-                    "required": ["@context", "id", "type", "version"],
-                },
-                "Draft": {
-                    "type": "object",
-                    "description": "A record without version, issued, modified, publisher and "
-                    "proof; id and resultOf may be relative (records/<slug>).",
-                },
-                "Outcome": {
-                    "type": "object",
-                    "properties": {"records": {"type": "array", "items": {"type": "object"}}},
-                },
-            },
-        },
-        "paths": {
-            **_page_paths(),
-            "/.well-known/did.json": {
-                "get": {
-                    "summary": "The node's DID document (did:web) with its Ed25519 Multikeys",
-                    "responses": {
-                        "200": _ok("DID document", {"type": "object"}, ("application/did+json",))
-                    },
-                }
-            },
-            "/.well-known/citynode": {
-                "get": {
-                    "summary": "The node descriptor: city, languages, protocol, limits, endpoints",
-                    "responses": {"200": _ok("descriptor", {"type": "object"})},
-                }
-            },
-            "/vocab/v1": {
-                "get": {
-                    "summary": "The citynode JSON-LD context",
-                    "responses": {
-                        "200": _ok("context", {"type": "object"}, ("application/ld+json",))
-                    },
-                }
-            },
-            "/records": {
-                "get": {
-                    "summary": "Current records, newest first",
-                    "parameters": [
-                        {
-                            "name": "type",
-                            "in": "query",
-                            "schema": {
-                                "type": "string",
-                                "enum": [
-                                    "Project",
-                                    "Policy",
-                                    "Programme",
-                                    "Practice",
-                                    "Result",
-                                    "Tombstone",
-                                ],
-                            },
-                        },
-                        {"name": "status", "in": "query", "schema": {"type": "string"}},
-                        {"name": "modified_since", "in": "query", "schema": {"type": "string"}},
-                        {
-                            "name": "origin",
-                            "in": "query",
-                            "schema": {
-                                "type": "string",
-                                "description": "self (default), all, or a DID",
-                            },
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1},
-                        },
-                        {"name": "before", "in": "query", "schema": {"type": "integer"}},
-                    ],
-                    "responses": {
-                        "200": _ok("a page of records", {"type": "object"}),
-                        **_errors(400),
-                    },
-                }
-            },
-            "/records/{slug}": {
-                "get": {
-                    "summary": "One record, by content negotiation",
-                    "parameters": [
-                        _SLUG,
-                        {"name": "version", "in": "query", "schema": {"type": "integer"}},
-                        {"name": "format", "in": "query", "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": _ok("the record", _RECORD, _RECORD_MEDIA),
-                        "410": _ok("withdrawn: the signed tombstone", _RECORD, _RECORD_MEDIA),
-                        **_errors(404, 406),
-                    },
-                }
-            },
-            "/records/{slug}/versions": {
-                "get": {
-                    "summary": "The record's version history",
-                    "parameters": [_SLUG],
-                    "responses": {"200": _ok("versions", {"type": "object"}), **_errors(404)},
-                }
-            },
-            "/records/{slug}/versions/{version}": {
-                "get": {
-                    "summary": "One version of a record",
-                    "parameters": [
-                        _SLUG,
-                        {
-                            "name": "version",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer"},
-                        },
-                    ],
-                    "responses": {
-                        "200": _ok("the version", _RECORD, _RECORD_MEDIA),
-                        **_errors(404, 406),
-                    },
-                }
-            },
-            "/api/records": {
-                "post": {
-                    "summary": "Publish new records (one draft, a list, or a JSON-LD @graph)",
-                    "security": [{"editorToken": []}],
-                    "requestBody": _DRAFT_BODY,
-                    "responses": {"201": _PUBLISHED, **_errors(400, 401, 413, 415, 422)},
-                }
-            },
-            **_federation_paths(),
-            "/api/records/{slug}": {
-                "put": {
-                    "summary": "Publish a new version of a record",
-                    "security": [{"editorToken": []}],
-                    "parameters": [_SLUG],
-                    "requestBody": _DRAFT_BODY,
-                    "responses": {"200": _PUBLISHED, **_errors(400, 401, 413, 415, 422)},
-                },
-                "delete": {
-                    "summary": "Withdraw a record (publishes a signed tombstone)",
-                    "security": [{"editorToken": []}],
-                    "parameters": [_SLUG],
-                    "responses": {
-                        "200": _ok("withdrawn", {"type": "object"}),
-                        **_errors(401, 404, 410),
-                    },
-                },
-            },
-        },
-    }
-
-
 _SIGNED = (
     "Signed with RFC 9421 HTTP Message Signatures (ed25519; @method, @target-uri, and "
     "content-digest with a body); the key must be in the signer's DID document."
 )
-_MESSAGE = {"type": "object", "description": "A federation wire message (protocol/messages.py)."}
+_SIGNATURE_HEADERS = (
+    ("Signature-Input", "the RFC 9421 signature parameters (keyid, created, expires, nonce)"),
+    ("Signature", "the RFC 9421 signature"),
+)
 
 
-def _fed_post(summary: str, answer: str) -> dict[str, Any]:
-    return {
-        "post": {
-            "summary": summary,
-            "description": _SIGNED,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _MESSAGE}},
-            },
-            "responses": {
-                "200": _ok(answer, _MESSAGE),
-                "202": _ok(answer, {"type": "object"}),
-                **_errors(400, 401, 403, 413, 429),
-            },
-        }
-    }
+def _types(operations: Iterable[Operation]) -> list[Any]:
+    """Every type the operations name, each once, in a stable order."""
+    seen: dict[Any, None] = {}
+
+    def add(kind: Any) -> None:
+        for one in kind.types if isinstance(kind, AnyOf) else (kind,):
+            seen.setdefault(one, None)
+
+    for op in operations:
+        for kind in (op.query, op.path_type):
+            if kind is not None:
+                seen.setdefault(kind, None)
+        if op.body is not None:
+            for kind in op.body.content.values():
+                add(kind)
+        for reply in op.responses.values():
+            for kind in reply.content.values():
+                add(kind)
+    return list(seen)
 
 
-def _peer_action() -> dict[str, Any]:
-    return {
-        "post": {
-            "summary": "Approve, block, remove or sync a peer (action: approve|block|remove|sync)",
-            "security": [{"editorToken": []}],
-            "parameters": [
-                {"name": "action", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
-            "requestBody": {
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "peer": {"type": "string"},
-                                "reason": {"type": "string"},
-                            },
-                        }
-                    }
-                }
-            },
-            "responses": {"200": _ok("done", {"type": "object"}), **_errors(400, 401, 404)},
-        }
-    }
-
-
-def _search_paths() -> dict[str, Any]:
-    facets = [
-        {
+def _parameters(kind: type[msgspec.Struct], where: str, components: dict[str, Any]) -> list[Any]:
+    schema = components[kind.__name__]
+    required = set(schema.get("required", ()))
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        # A parameter is absent or text: "or null" says nothing a query string could carry.
+        options = prop.get("anyOf", [])
+        if len(options) == 2 and {"type": "null"} in options:
+            rest = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+            prop = {**rest, **next(o for o in options if o != {"type": "null"})}
+        param: dict[str, Any] = {
             "name": name,
-            "in": "query",
-            "schema": {"type": "array", "items": {"type": "string"}},
-            "style": "form",
-            "explode": True,
-            "description": "repeat for OR; facets AND together",
+            "in": where,
+            "required": where == "path" or name in required,
+            "schema": prop,
         }
-        for name in FACETS
-    ]
-    common = [
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["es", "en", "pt"]}},
-        {
-            "name": "limit",
-            "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-        },
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-    ]
-    return {
-        "/api/search": {
-            "get": {
-                "summary": "Search the records this node holds (scope=local, the default) or "
-                "also ask peers live (scope=live): ranked hits, facets with counts, and why each "
-                "hit matched",
-                "parameters": [
-                    {
-                        "name": "q",
-                        "in": "query",
-                        "schema": {"type": "string"},
-                        "description": 'words, "a phrase"; any text is accepted',
-                    },
-                    {
-                        "name": "scope",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["local", "live"]},
-                    },
-                    {
-                        "name": "sort",
-                        "in": "query",
-                        "schema": {"type": "string", "enum": ["relevance", "date"]},
-                    },
-                    *facets,
-                    *common,
-                ],
-                "responses": {"200": _ok("results", {"type": "object"}), **_errors(400)},
-            }
-        },
-        "/records/{slug}/similar": {
-            "get": {
-                "summary": "Practices of other cities most like this record",
-                "parameters": [_SLUG, *common],
-                "responses": {"200": _ok("similar records", {"type": "object"}), **_errors(400)},
-            }
-        },
-    }
-
-
-def _federation_paths() -> dict[str, Any]:
-    peer_list = {"type": "object", "properties": {"peers": {"type": "array"}}}
-    return {
-        "/fed/v1/changes": {
-            "get": {
-                "summary": "Changes feed: records and tombstones in stored order, with the next "
-                "cursor (own records and, when relaying, verified records from other cities)",
-                "description": _SIGNED,
-                "parameters": [
-                    {"name": "after", "in": "query", "schema": {"type": "string"}},
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1},
-                    },
-                ],
-                "responses": {"200": _ok("a ChangesPage", _MESSAGE), **_errors(400, 401, 403, 429)},
-            }
-        },
-        "/fed/v1/inbox": _fed_post("Push notice: the sender has new changes", "scheduled"),
-        "/fed/v1/peers": _fed_post("Peer request (PeerRequest -> PeerResponse)", "the answer"),
-        "/fed/v1/digest": _fed_post("Per-origin digests for reconcile", "a DigestResponse"),
-        "/fed/v1/search": _fed_post(
-            "Live search (SearchRequest -> SearchResponse), answered only when the operator set "
-            "live_search",
-            "a SearchResponse",
-        ),
-        **_search_paths(),
-        "/api/peers": {
-            "get": {
-                "summary": "Peers with state, cursor, lag, last success, last error, rejected",
-                "security": [{"editorToken": []}],
-                "responses": {"200": _ok("peers", peer_list), **_errors(401)},
-            },
-            "post": {
-                "summary": "Add a peer by URL (fetches its descriptor, asks it to peer back)",
-                "security": [{"editorToken": []}],
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {"type": "object", "properties": {"url": {"type": "string"}}}
-                        }
-                    }
-                },
-                "responses": {
-                    "201": _ok("added", {"type": "object"}),
-                    **_errors(400, 401, 403, 502),
-                },
-            },
-        },
-        "/api/peers/{action}": _peer_action(),
-    }
-
-
-def _page_paths() -> dict[str, Any]:
-    """Pages for people (web/render.py PAGES): HTML for browsers, the same data as JSON."""
-    out: dict[str, Any] = {}
-    for path, methods in PAGES.items():
-        names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
-        parameters = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in names
-        ]
-        out[path] = {
-            method: {
-                "summary": summary,
-                "tags": ["pages"],
-                "parameters": parameters,
-                "responses": {
-                    "200": _ok(
-                        "the page (HTML), or its data with Accept: application/json",
-                        {"type": "object"},
-                        ("text/html", "application/json"),
-                    ),
-                    "303": {"description": "done: see the page it leads to"},
-                    **_errors(400, 401, 403, 404, 410, 413, 422),
-                },
-            }
-            for method, summary in methods.items()
-        }
+        if "description" in prop:
+            param["description"] = prop["description"]
+        if prop.get("type") == "array":
+            param["style"], param["explode"] = "form", True
+        if where == "query" and not param["required"]:
+            # `?limit=` counts as absent (citynode/web/params.py): HTML forms send empty fields.
+            param["allowEmptyValue"] = True
+        out.append(param)
     return out
 
 
-@routes.get("/openapi.json")
+def document(operations: list[Operation], base_url: str) -> dict[str, Any]:
+    kinds = _types(operations)
+    refs, components = msgspec.json.schema_components(kinds, ref_template=_REF)
+    refs_of = dict(zip(kinds, refs, strict=True))
+
+    def schema_of(kind: Any) -> Any:
+        if isinstance(kind, AnyOf):
+            return {"anyOf": [refs_of[one] for one in kind.types]}
+        return refs_of[kind]
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        parameters: list[Any] = []
+        if op.path_type is not None:
+            parameters += _parameters(op.path_type, "path", components)
+        if op.query is not None:
+            parameters += _parameters(op.query, "query", components)
+        headers = op.headers + (_SIGNATURE_HEADERS if op.auth == "signed" else ())
+        for name, what in headers:
+            parameters.append(
+                {"name": name, "in": "header", "description": what, "schema": {"type": "string"}}
+            )
+        entry: dict[str, Any] = {
+            "operationId": f"{op.method.lower()}_{op.handler.__name__}",
+            "tags": [op.tag],
+            "summary": op.summary,
+            "responses": {
+                str(status): {
+                    "description": reply.description,
+                    **(
+                        {"content": {m: {"schema": schema_of(t)} for m, t in reply.content.items()}}
+                        if reply.content
+                        else {}
+                    ),
+                }
+                for status, reply in sorted(op.responses.items())
+            },
+        }
+        description = op.description
+        if op.auth == "signed":
+            description = f"{description}\n\n{_SIGNED}".strip()
+        if description:
+            entry["description"] = description
+        if parameters:
+            entry["parameters"] = parameters
+        if op.body is not None:
+            entry["requestBody"] = {
+                "required": op.body.required,
+                "content": {m: {"schema": schema_of(t)} for m, t in op.body.content.items()},
+                **({"description": op.body.description} if op.body.description else {}),
+            }
+        if op.auth == "editor":
+            entry["security"] = [{"editorToken": []}]
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    for op in operations:  # parameter Structs are spelled out as parameters, not as schemas
+        for kind in (op.query, op.path_type):
+            if kind is not None:
+                components.pop(kind.__name__, None)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "citynode", "version": "1", "description": _DESCRIPTION},
+        "servers": [{"url": base_url}],
+        "components": {
+            "securitySchemes": {"editorToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": components,
+        },
+        "paths": paths,
+    }
+
+
+@routes.get(
+    "/openapi.json",
+    summary="This document: the node's HTTP API as OpenAPI 3.1",
+    responses={200: dict[str, Any]},
+)
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(document(request.app[NODE].config.base_url))
+    return respond(document(request.app[OPERATIONS], request.app[NODE].config.base_url))

@@ -15,16 +15,16 @@ from citynode.errors import BadRequest, NodeError
 from citynode.federation.peering import peer_did
 from citynode.storage.peers import list_peers
 from citynode.storage.tokens import list_tokens
+from citynode.web.contract import Routes
 from citynode.web.editor_pages import _require
-from citynode.web.federation import FEDERATION
-from citynode.web.keys import NODE
+from citynode.web.keys import FEDERATION, NODE
 from citynode.web.render import Page, add_page, reply
-from citynode.web.sessions import check_csrf
+from citynode.web.sessions import posted_form
 from citynode.web.views import N_
 from protocol.did import format_timestamp
 from protocol.errors import ProtocolError
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 ACTIONS: Final = ("approve", "block", "sync", "remove")
 STATES: Final = {
     "pending_approval": N_("waiting for your approval"),
@@ -51,7 +51,7 @@ ERRORS: Final = {
 }
 
 
-@add_page(routes, "/operator")
+@add_page(routes, "/operator", summary="The operator: peers, keys, tokens", redirects=True)
 async def operator(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
@@ -88,12 +88,17 @@ async def _render(
     return reply(request, "operator.html", values, data, status=status, page=page)
 
 
-@add_page(routes, "/operator/peers", "POST")
+@add_page(
+    routes,
+    "/operator/peers",
+    "POST",
+    summary="Approve, block, remove, sync or add a peer",
+    form=("action", "peer", "reason"),
+)
 async def peer_action(request: web.Request) -> web.StreamResponse:
     page = Page(request)
     _require(request, page)
-    form = await request.post()
-    check_csrf(request, form)
+    form = await posted_form(request)
     action = str(form.get("action", ""))
     peer = str(form.get("peer", "")).strip()
     federation = request.app[FEDERATION]

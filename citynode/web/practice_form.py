@@ -228,3 +228,15 @@ def field_of_error(detail: Mapping[str, Any], languages: list[str]) -> str:
     if top in {f for f, *_ in TEXTS}:
         return f"{top}_{languages[0]}"
     return top or "form"
+
+
+def form_field_names(languages: tuple[str, ...] = ("es", "en", "pt")) -> list[str]:
+    """Every field the forms may send (for the contract; the readers above take what is sent)."""
+    names = ["type", "status", "themes", "sdgs", "startDate", "endDate", "website"]
+    names += ["illustrative", "resultOf", "period", "progress", "measurement_rows"]
+    names += [f"{field}_{lang}" for field, *_ in TEXTS for lang in languages]
+    names += [f"keywords_{lang}" for lang in languages]
+    for index in range(MEASUREMENT_ROWS):
+        names += [f"m{index}_indicator_{lang}" for lang in languages]
+        names += [f"m{index}_{part}" for part in ("value", "unit", "period", "role")]
+    return names

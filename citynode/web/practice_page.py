@@ -25,12 +25,13 @@ from citynode.storage.origins import all_origins
 from citynode.storage.overview import adaptations_of, results_of
 from citynode.web import record_fields
 from citynode.web.charts import Point, Reference, Series, line_chart, number, year_of
+from citynode.web.contract import Routes
 from citynode.web.keys import NODE
 from citynode.web.provenance import signature_state
-from citynode.web.render import PAGES, Page, add_page, html, wants_json
+from citynode.web.render import Page, add_page, html, wants_json
 from citynode.web.views import ROLES, text_of
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 VERSIONS_SHOWN: Final = 10
 #: Fields whose change is bookkeeping, not content, in "what changed".
 _BOOKKEEPING: Final = frozenset({"version", "previousVersion", "modified", "proof", "issued"})
@@ -235,7 +236,13 @@ async def _download(row: store.StoredRecord, fmt: str) -> web.Response:
     )
 
 
-@add_page(routes, "/practice")
+@add_page(
+    routes,
+    "/practice",
+    summary="Any record this node holds, by its IRI: page, signed JSON or a download",
+    query=("id",),
+    media={"application/ld+json": Any, "text/turtle": str, "text/csv": str},
+)
 async def held_practice(request: web.Request) -> web.StreamResponse:
     """Any record this node holds, by its IRI: the page, the signed JSON, or a download."""
     node = request.app[NODE]
@@ -251,10 +258,13 @@ async def held_practice(request: web.Request) -> web.StreamResponse:
     return await render_practice(request, row, 410 if row.type == "Tombstone" else 200)
 
 
-PAGES["/{lang}/records/{slug}"] = {"get": "A record of this node, its page in a chosen language"}
-
-
-@routes.get(r"/{lang:es|en|pt}/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+@add_page(
+    routes,
+    "/records/{slug:[a-z0-9][a-z0-9-]{0,99}}",
+    summary="A record of this node, its page in a chosen language",
+    prefixed_only=True,
+    media={"application/ld+json": Any},
+)
 async def own_practice(request: web.Request) -> web.StreamResponse:
     """A record of this node in a chosen language (the record's IRI itself negotiates)."""
     node = request.app[NODE]

@@ -3,55 +3,131 @@
 from __future__ import annotations
 
 import asyncio
-import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from aiohttp import web
+from msgspec import Meta
 
 from citynode import rdf
 from citynode.errors import BadRequest, NotFound
-from citynode.publishing import records_base, slug_of
+from citynode.publishing import records_base
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import NODE
+from citynode.web.params import read_path, read_query
 from citynode.web.practice_page import render_practice
-from protocol.records import PRACTICE_TYPES, RECORD_TYPES, STATUS_NS
+from citynode.web.responses import respond
+from protocol.records import PRACTICE_TYPES, STATUS_NS, Record
 
-routes = web.RouteTableDef()
+routes = Routes("records")
 
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")]
+SLUG_ROUTE = r"{slug:[a-z0-9][a-z0-9-]{0,99}}"
 _STATUSES = ("planned", "ongoing", "completed", "suspended", "discontinued")
+TypeName = Literal["Project", "Policy", "Programme", "Result", "Tombstone", "Practice"]
+#: A signed record as stored: one of the record model's types (protocol/records.py).
+RECORD_MEDIA: dict[str, Any] = {
+    neg.JSONLD: Record,
+    neg.JSON: Record,
+    neg.TURTLE: str,
+    neg.NTRIPLES: str,
+    neg.HTML: str,
+}
 
 
-def json_response(
-    value: Any, status: int = 200, content_type: str = "application/json"
-) -> web.Response:
-    return web.Response(status=status, body=msgspec.json.encode(value), content_type=content_type)
+class SlugPath(msgspec.Struct, kw_only=True):
+    slug: Slug
 
 
-def int_param(
-    request: web.Request, name: str, default: int | None, low: int, high: int
-) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(
-            f"query parameter '{name}' must be a whole number, not '{raw}'", parameter=name
-        ) from None
-    if not low <= value <= high:
-        raise BadRequest(
-            f"query parameter '{name}' must be between {low} and {high}", parameter=name
-        )
-    return value
+class VersionPath(msgspec.Struct, kw_only=True):
+    slug: Slug
+    version: Annotated[int, Meta(ge=1, le=2**31)]
 
 
-def _statuses(request: web.Request) -> tuple[str, ...]:
+class RecordsQuery(msgspec.Struct, kw_only=True):
+    type: Annotated[
+        list[TypeName], Meta(description="repeat for several; Practice = all three")
+    ] = []
+    status: Annotated[
+        list[str], Meta(description="planned, ongoing, completed, suspended or discontinued")
+    ] = []
+    modified_since: (
+        Annotated[
+            str,
+            Meta(
+                pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$",
+                description="a date (2024-05-01) or a UTC time (2024-05-01T10:00:00Z)",
+            ),
+        ]
+        | None
+    ) = None
+    origin: Annotated[str, Meta(description="self (default), all, or an origin's DID")] = "self"
+    limit: Annotated[int, Meta(ge=1, le=5000)] = 50
+    before: Annotated[int, Meta(ge=1, le=2**62, description="the page cursor of `next`")] | None = (
+        None
+    )
+
+
+class RecordQuery(msgspec.Struct, kw_only=True):
+    version: Annotated[int, Meta(ge=1, le=2**31)] | None = None
+    format: (
+        Annotated[
+            str,
+            Meta(description="jsonld, json, turtle (ttl), nt (ntriples) or html; overrides Accept"),
+        ]
+        | None
+    ) = None
+    lang: Annotated[str, Meta(description="the reader's language for the HTML page")] | None = None
+
+
+class FormatQuery(msgspec.Struct, kw_only=True):
+    format: Annotated[str, Meta(description="jsonld, json, turtle, nt or html")] | None = None
+    lang: str | None = None
+
+
+class OriginCity(msgspec.Struct, kw_only=True):
+    did: str
+    city: str | None
+    country: str | None
+
+
+class RecordSummary(msgspec.Struct, kw_only=True):
+    id: str
+    type: str
+    version: int
+    modified: str
+    status: str | None
+    title: dict[str, str]
+    origin: OriginCity
+
+
+class RecordPage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A page of current records, newest first; `next` is the following page's URL."""
+
+    items: list[RecordSummary]
+    count: int
+    next: str | None = None
+
+
+class VersionEntry(msgspec.Struct, kw_only=True):
+    version: int
+    type: str
+    modified: str
+    url: str
+
+
+class VersionHistory(msgspec.Struct, kw_only=True):
+    id: str
+    current: int
+    versions: list[VersionEntry]
+
+
+def _statuses(values: list[str]) -> tuple[str, ...]:
     out = []
-    for raw in request.query.getall("status", []):
+    for raw in values:
         slug = raw.removeprefix(STATUS_NS)
         if slug not in _STATUSES:
             raise BadRequest(
@@ -61,16 +137,9 @@ def _statuses(request: web.Request) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _types(request: web.Request) -> tuple[str, ...]:
-    types = tuple(request.query.getall("type", []))
-    for value in types:
-        if value not in RECORD_TYPES and value != "Practice":
-            raise BadRequest(
-                f"type '{value}' is not one of {', '.join(RECORD_TYPES)}", parameter="type"
-            )
-    if "Practice" in types:
-        types = tuple(t for t in types if t != "Practice") + PRACTICE_TYPES
-    return types
+def _types(values: list[TypeName]) -> tuple[str, ...]:
+    types = tuple(t for t in values if t != "Practice")
+    return types + PRACTICE_TYPES if "Practice" in values else types
 
 
 def _title(document: dict[str, Any]) -> dict[str, str]:
@@ -78,33 +147,35 @@ def _title(document: dict[str, Any]) -> dict[str, str]:
     return title if isinstance(title, dict) else {}
 
 
-@routes.get("/records")
+@routes.get(
+    "/records",
+    summary="Current records, newest first",
+    description="`origin=all` includes the records held from other cities.",
+    query=RecordsQuery,
+    responses={200: RecordPage},
+)
 async def list_records(request: web.Request) -> web.Response:
-    """Current records, newest first. `origin=all` includes records held from other cities."""
     node = request.app[NODE]
-    limit = int_param(request, "limit", 50, 1, node.config.server.max_page_size) or 50
-    before = int_param(request, "before", None, 1, 2**62)
-    origin = request.query.get("origin", "self")
+    params = read_query(request, RecordsQuery)
+    if params.limit > node.config.server.max_page_size:
+        raise BadRequest(
+            f"query parameter 'limit' must be between 1 and {node.config.server.max_page_size}",
+            parameter="limit",
+        )
     origins: tuple[str, ...] | None
-    if origin == "self":
+    if params.origin == "self":
         origins = (node.identity.did,)
-    elif origin == "all":
+    elif params.origin == "all":
         origins = None
     else:
-        origins = (origin,)
-    modified_since = request.query.get("modified_since")
-    if modified_since is not None and not _SINCE.match(modified_since):
-        raise BadRequest(
-            "modified_since must be a date (2024-05-01) or a UTC time (2024-05-01T10:00:00Z)",
-            parameter="modified_since",
-        )
+        origins = (params.origin,)
     where = store.ListFilter(
         origins=origins,
-        types=_types(request),
-        statuses=_statuses(request),
-        modified_since=modified_since,
-        before_seq=before,
-        limit=limit,
+        types=_types(params.type),
+        statuses=_statuses(params.status),
+        modified_since=params.modified_since,
+        before_seq=params.before,
+        limit=params.limit,
     )
     rows = await store.list_current(node.db.reader, where)
     cities = await all_origins(node.db.reader)
@@ -112,37 +183,35 @@ async def list_records(request: web.Request) -> web.Response:
     for row in rows:
         document = row.document()
         city = cities.get(row.origin)
+        status = document.get("status")
         items.append(
-            {
-                "id": row.id,
-                "type": row.type,
-                "version": row.version,
-                "modified": row.modified,
-                "status": document.get("status"),
-                "title": _title(document),
-                "origin": {
-                    "did": row.origin,
-                    "city": city.city if city else None,
-                    "country": city.country if city else None,
-                },
-            }
+            RecordSummary(
+                id=row.id,
+                type=row.type,
+                version=row.version,
+                modified=row.modified,
+                status=status if isinstance(status, str) else None,
+                title=_title(document),
+                origin=OriginCity(
+                    did=row.origin,
+                    city=city.city if city else None,
+                    country=city.country if city else None,
+                ),
+            )
         )
-    page: dict[str, Any] = {"items": items, "count": len(items)}
-    if len(rows) == limit:
+    page = RecordPage(items=items, count=len(items))
+    if len(rows) == params.limit:
         query = dict(request.query)
         query["before"] = str(rows[-1].seq)
-        page["next"] = str(request.rel_url.with_query(query))
-    return json_response(page)
-
-
-_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z)?$")
+        page.next = str(request.rel_url.with_query(query))
+    return respond(page)
 
 
 async def _record_or_404(request: web.Request, version: int | None = None) -> store.StoredRecord:
     node = request.app[NODE]
-    slug = request.match_info["slug"]
+    path = read_path(request, SlugPath) if version is None else read_path(request, VersionPath)
+    slug = path.slug
     record_id = records_base(node.config.base_url) + slug
-    slug_of(record_id, node.config.base_url)
     row = (
         await store.get_version(node.db.reader, record_id, version)
         if version is not None
@@ -155,11 +224,13 @@ async def _record_or_404(request: web.Request, version: int | None = None) -> st
 
 
 async def _represent(
-    request: web.Request, row: store.StoredRecord, *, gone_if_tombstone: bool = True
+    request: web.Request,
+    row: store.StoredRecord,
+    format_param: str | None,
+    *,
+    gone_if_tombstone: bool = True,
 ) -> web.Response:
-    chosen = neg.choose(
-        request.headers.get("Accept"), neg.RECORD_TYPES, request.query.get("format")
-    )
+    chosen = neg.choose(request.headers.get("Accept"), neg.RECORD_TYPES, format_param)
     status = 410 if gone_if_tombstone and row.type == "Tombstone" else 200
     headers = {
         "Vary": "Accept",
@@ -179,36 +250,61 @@ async def _represent(
     return web.Response(status=status, body=body, content_type=chosen, headers=headers)
 
 
-@routes.get(r"/records/{slug:[a-z0-9][a-z0-9-]{0,99}}")
+@routes.get(
+    f"/records/{SLUG_ROUTE}",
+    summary="One record, by content negotiation (Accept or ?format=)",
+    path=SlugPath,
+    query=RecordQuery,
+    responses={
+        200: Reply("the record, exactly as signed in JSON-LD", RECORD_MEDIA),
+        410: Reply("withdrawn: the signed tombstone", RECORD_MEDIA),
+    },
+    errors=(404, 406),
+)
 async def get_record(request: web.Request) -> web.Response:
-    version = int_param(request, "version", None, 1, 2**31)
-    return await _represent(request, await _record_or_404(request, version))
+    params = read_query(request, RecordQuery)
+    row = await _record_or_404(request, params.version)
+    return await _represent(request, row, params.format)
 
 
-@routes.get(r"/records/{slug:[a-z0-9][a-z0-9-]{0,99}}/versions")
+@routes.get(
+    f"/records/{SLUG_ROUTE}/versions",
+    summary="The record's version history",
+    path=SlugPath,
+    responses={200: VersionHistory},
+    errors=(404,),
+)
 async def list_versions(request: web.Request) -> web.Response:
     row = await _record_or_404(request)
     node = request.app[NODE]
     versions = await store.history(node.db.reader, row.id)
-    return json_response(
-        {
-            "id": row.id,
-            "current": row.version,
-            "versions": [
-                {
-                    "version": v.version,
-                    "type": v.type,
-                    "modified": v.modified,
-                    "url": f"{row.id}/versions/{v.version}",
-                }
+    return respond(
+        VersionHistory(
+            id=row.id,
+            current=row.version,
+            versions=[
+                VersionEntry(
+                    version=v.version,
+                    type=v.type,
+                    modified=v.modified,
+                    url=f"{row.id}/versions/{v.version}",
+                )
                 for v in versions
             ],
-        }
+        )
     )
 
 
-@routes.get(r"/records/{slug:[a-z0-9][a-z0-9-]{0,99}}/versions/{version:\d{1,10}}")
+@routes.get(
+    f"/records/{SLUG_ROUTE}/versions/{{version:\\d{{1,10}}}}",
+    summary="One version of a record (a tombstone is served with 200 here)",
+    path=VersionPath,
+    query=FormatQuery,
+    responses={200: Reply("the version", RECORD_MEDIA)},
+    errors=(404, 406),
+)
 async def get_version(request: web.Request) -> web.Response:
-    version = int(request.match_info["version"])
+    version = read_path(request, VersionPath).version
     row = await _record_or_404(request, version)
-    return await _represent(request, row, gone_if_tombstone=False)
+    params = read_query(request, FormatQuery)
+    return await _represent(request, row, params.format, gone_if_tombstone=False)

@@ -8,8 +8,9 @@ under a language prefix (`/en/search`), so a link can carry the reader's languag
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -21,23 +22,11 @@ from aiohttp import web
 
 from citynode.web import i18n, views
 from citynode.web import negotiation as neg
+from citynode.web.contract import ERROR_DESCRIPTIONS, Body, ErrorBody, Reply, Routes
 from citynode.web.keys import NODE
 from citynode.web.sessions import CSRF, EDITOR
 
 TEMPLATES: Final = Path(__file__).parent / "templates"
-STATIC: Final = Path(__file__).parent / "static"
-
-#: Browser protections for every page (issue 7 item 6): no inline script or style anywhere, so
-#: a stored `<script>` cannot run even if escaping failed. The `contract` branch adds these to
-#: every HTML response in a middleware; pages set them too so they hold on their own.
-PAGE_HEADERS: Final = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,7 +59,6 @@ def setup(app: web.Application) -> None:
         FIELDS=views.FIELDS,
     )
     app[aiohttp_jinja2.static_root_key] = "/static"
-    app.router.add_static("/static/", STATIC, name="static")
 
 
 def page_paths(path: str) -> list[str]:
@@ -78,19 +66,103 @@ def page_paths(path: str) -> list[str]:
     return [path, f"/{i18n.PREFIX}{path}"]
 
 
-#: Every page route as OpenAPI documents it: path (without the regexes) -> method -> summary.
-PAGES: dict[str, dict[str, str]] = {}
-_REGEX = re.compile(r"\{(\w+):[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
+#: The error statuses a page may answer, as a page for browsers and as JSON for the rest
+#: (error_pages.py re-renders the JSON error when the Accept header asks for HTML).
+GET_ERRORS: Final = (400, 404, 406, 410)
+POST_ERRORS: Final = (400, 401, 403, 404, 406, 413, 415, 422, 507)
+FORM: Final = "application/x-www-form-urlencoded"
+HTML: Final = neg.HTML
+JSON: Final = neg.JSON
 
 
-def add_page(routes: web.RouteTableDef, path: str, method: str = "GET") -> Callable[[Any], Any]:
-    """Register a page handler under `path` and `/{lang}path` (and list it for /openapi.json)."""
+def _fields(names: Iterable[str], lists: Iterable[str] = ()) -> list[tuple[str, Any, Any]]:
+    """Every parameter a page reads, as text: what people type is never refused by type."""
+    listed = set(lists)
+    return [
+        (name, list[str], msgspec.field(default_factory=list))
+        if name in listed
+        else (name, str | None, None)
+        for name in names
+    ]
+
+
+@functools.cache
+def _struct(name: str, fields: tuple[tuple[str, bool], ...]) -> type[msgspec.Struct]:
+    """One Struct per name (the document names its schemas after them): (field, is a list)."""
+    return msgspec.defstruct(
+        name, _fields([f for f, _ in fields], [f for f, listed in fields if listed]), kw_only=True
+    )
+
+
+def _path_type(route: str) -> type[msgspec.Struct] | None:
+    names = re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)", route)
+    if not names:
+        return None
+    path_struct: type[msgspec.Struct] = msgspec.defstruct(
+        "PagePath_" + "_".join(names), [(n, str) for n in names], kw_only=True
+    )
+    return _PATHS.setdefault(tuple(names), path_struct)
+
+
+_PATHS: dict[tuple[str, ...], type[msgspec.Struct]] = {}
+
+
+def add_page(
+    routes: Routes,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str,
+    query: Iterable[str] = (),
+    lists: Iterable[str] = (),
+    form: Iterable[str] | None = None,
+    upload: bool = False,
+    redirects: bool = False,
+    prefixed_only: bool = False,
+    media: dict[str, Any] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Declare a page under `path` and `/{lang}path`: HTML for browsers, its data as JSON.
+
+    `query` names the query parameters it reads (`lists`: those it reads repeated); `form`
+    the fields of the form it takes (POST), `upload` a multipart form with a file; `media`
+    other representations the page also answers (media type -> type).
+    """
+    listed = set(lists)
+    stem = method.capitalize() + "".join(p.capitalize() for p in re.findall(r"[a-z]+", path))
+    query_type = _struct(
+        f"{stem or 'Home'}Query",
+        tuple((name, name in listed) for name in ("lang", "format", *query)),
+    )
+    body = None
+    if form is not None:
+        form_type = _struct(f"{stem}Form", tuple((n, False) for n in ("csrf", *form)))
+        form_media = "multipart/form-data" if upload else FORM
+        body = Body({form_media: form_type}, required=False)
+    page = Reply(
+        "the page, or its data with Accept: application/json",
+        {HTML: str, JSON: Any, **(media or {})},
+    )
+    errors = POST_ERRORS if method == "POST" else GET_ERRORS
+    responses: dict[int, Reply] = {200: page}
+    for status in errors:
+        responses[status] = Reply(ERROR_DESCRIPTIONS[status], {JSON: ErrorBody, HTML: str})
+    if redirects or method == "POST":
+        responses[303] = Reply("done, or sign in first: the page to go to")
+    if method == "POST" or redirects:
+        responses.setdefault(401, Reply(ERROR_DESCRIPTIONS[401], {JSON: ErrorBody, HTML: str}))
 
     def register(handler: Handler) -> Handler:
-        summary = (handler.__doc__ or handler.__name__.replace("_", " ")).strip().split("\n")[0]
-        for each in page_paths(path):
-            routes.route(method, each)(handler)
-            PAGES.setdefault(_REGEX.sub(r"{\1}", each), {})[method.lower()] = summary
+        targets = [f"/{i18n.PREFIX}{path}"] if prefixed_only else page_paths(path)
+        for each in targets:
+            routes.route(
+                method,
+                each,
+                summary=summary,
+                query=query_type,
+                path=_path_type(each),
+                body=body,
+                responses=responses,
+            )(handler)
         return handler
 
     return register
@@ -191,7 +263,6 @@ def html(
     response = aiohttp_jinja2.render_template(
         template, request, page.context(**values), status=status
     )
-    response.headers.update(PAGE_HEADERS)
     response.headers["Content-Language"] = page.lang
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     return response

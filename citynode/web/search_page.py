@@ -16,12 +16,12 @@ from aiohttp import web
 
 from citynode.federation import live_search
 from citynode.search.query import FACETS, SearchQuery, search
-from citynode.web.federation import FEDERATION
-from citynode.web.keys import NODE
+from citynode.web.contract import Routes
+from citynode.web.keys import FEDERATION, NODE
 from citynode.web.render import Page, add_page, reply
 from citynode.web.views import toggled
 
-routes = web.RouteTableDef()
+routes = Routes("pages")
 PER_PAGE: Final = 10
 MAX_PAGE: Final = 200
 
@@ -54,7 +54,13 @@ def page_query(request: web.Request, lang: str) -> tuple[SearchQuery, int]:
     return query, number
 
 
-@add_page(routes, "/search")
+@add_page(
+    routes,
+    "/search",
+    summary="The search page: results, facets, paging, live search",
+    query=("q", "sort", "page", "live", *FACETS),
+    lists=FACETS,
+)
 async def search_page(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)

@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-from citynode.errors import Forbidden
+from citynode.errors import BadRequest, Forbidden
 from citynode.storage import sessions as store
 from citynode.storage.sessions import EditorSession
 from citynode.web.keys import NODE
@@ -99,3 +100,13 @@ async def sign_out(request: web.Request) -> None:
     if secret:
         async with request.app[NODE].db.transaction(notify=False) as conn:
             await store.close_session(conn, secret)
+
+
+async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """The posted form, once its CSRF token is checked; a body that is not a form is a 400."""
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError, AssertionError, LookupError) as exc:
+        raise BadRequest(f"the body is not a form this page can read: {exc}"[:300]) from None
+    check_csrf(request, form)
+    return form

@@ -1,5 +1,5 @@
 """Discovery: the DID document, the node descriptor, the vocabulary context (the home page,
-which also answers the descriptor as JSON, is in home_page.py)."""
+which answers the descriptor as JSON too, is home_page.py)."""
 
 from __future__ import annotations
 
@@ -10,45 +10,77 @@ from aiohttp import web
 
 import vocab
 from citynode.federation.directory import own_descriptor
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import NODE
-from citynode.web.records import json_response
+from citynode.web.responses import respond
+from protocol.messages import Endpoints, NodeDescriptor
 from protocol.records import CONTEXT_URL
 
-routes = web.RouteTableDef()
+routes = Routes("discovery")
 
 PROTOCOL_VERSION = "citynode/1"
 
 
-@routes.get("/.well-known/did.json")
-async def did_document(request: web.Request) -> web.Response:
-    node = request.app[NODE]
-    return json_response(node.identity.did_document(), content_type="application/did+json")
+class PublicEndpoints(Endpoints, kw_only=True):
+    """The federation endpoints, and the ones for people and their tools."""
+
+    records: str
+    vocabulary: str
+    openapi: str
+    search_api: str
 
 
-def descriptor(request: web.Request) -> dict[str, Any]:
-    """The node descriptor: the `NodeDescriptor` wire message (protocol/messages.py) that peers
-    decode and check, plus a few links for people (wire types ignore fields they do not know)."""
+class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
+    """The `NodeDescriptor` wire message peers decode and check, plus links for people (wire
+    types ignore fields they do not know)."""
+
+    endpoints: PublicEndpoints
+    illustrative: bool = False
+
+
+class NodeHome(NodeInfo, tag="NodeDescriptor", kw_only=True):
+    records_published: int = msgspec.field(default=0, name="records_published")
+
+
+def descriptor(request: web.Request) -> NodeInfo:
     node = request.app[NODE]
     config = node.config
     base = config.base_url
-    info: dict[str, Any] = msgspec.to_builtins(own_descriptor(config, node.identity.did))
-    info["illustrative"] = config.node.illustrative
-    info["endpoints"].update(
-        {
-            "records": f"{base}/records",
-            "vocabulary": f"{base}/vocab/v1",
-            "openapi": f"{base}/openapi.json",
-            "searchApi": f"{base}/api/search",
-        }
+    wire = own_descriptor(config, node.identity.did)
+    fields = msgspec.structs.asdict(wire)
+    fields["endpoints"] = PublicEndpoints(
+        **msgspec.structs.asdict(wire.endpoints),
+        records=f"{base}/records",
+        vocabulary=f"{base}/vocab/v1",
+        openapi=f"{base}/openapi.json",
+        search_api=f"{base}/api/search",
     )
-    return info
+    return NodeInfo(**fields, illustrative=config.node.illustrative)
 
 
-@routes.get("/.well-known/citynode")
+@routes.get(
+    "/.well-known/did.json",
+    summary="The node's DID document (did:web) with its Ed25519 Multikeys",
+    responses={200: Reply("the DID document", {"application/did+json": dict[str, Any]})},
+)
+async def did_document(request: web.Request) -> web.Response:
+    node = request.app[NODE]
+    return respond(node.identity.did_document(), content_type="application/did+json")
+
+
+@routes.get(
+    "/.well-known/citynode",
+    summary="The node descriptor: city, languages, protocol, limits, endpoints",
+    responses={200: NodeInfo},
+)
 async def node_descriptor(request: web.Request) -> web.Response:
-    return json_response(descriptor(request))
+    return respond(descriptor(request))
 
 
-@routes.get("/vocab/v1")
+@routes.get(
+    "/vocab/v1",
+    summary="The citynode JSON-LD context",
+    responses={200: Reply("the context", {"application/ld+json": dict[str, Any]})},
+)
 async def context(request: web.Request) -> web.Response:
-    return json_response(vocab.context_document(CONTEXT_URL), content_type="application/ld+json")
+    return respond(vocab.context_document(CONTEXT_URL), content_type="application/ld+json")
