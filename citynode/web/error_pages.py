@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from citynode.web.errors import error_response
 from citynode.web.render import html
+from citynode.web.responses import error_response
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

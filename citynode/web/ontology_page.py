@@ -34,7 +34,11 @@ _KINDS: Final = {
 
 
 def _text(graph: rdflib.Graph, subject: Any, predicate: Any, lang: str) -> tuple[str, str]:
-    values = {str(o.language or ""): str(o) for o in graph.objects(subject, predicate)}
+    values = {
+        str(o.language or ""): str(o)
+        for o in graph.objects(subject, predicate)
+        if isinstance(o, rdflib.Literal)
+    }
     for wanted in (lang, "en", ""):
         if wanted in values:
             return values[wanted], wanted or lang
@@ -55,7 +59,7 @@ def terms(lang: str) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {"class": [], "property": []}
     seen: set[Any] = set()
     for kind_iri, kind in _KINDS.items():
-        for subject in sorted(graph.subjects(RDF.type, kind_iri)):
+        for subject in sorted(graph.subjects(RDF.type, kind_iri), key=str):
             if subject in seen or not isinstance(subject, rdflib.URIRef):
                 continue
             seen.add(subject)

@@ -102,7 +102,7 @@ async def sign_out(request: web.Request) -> None:
             await store.close_session(conn, secret)
 
 
-async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+async def posted_form(request: web.Request) -> MultiDictProxy[Any]:
     """The posted form, once its CSRF token is checked; a body that is not a form is a 400."""
     try:
         form = await request.post()
