@@ -49,6 +49,7 @@ def setup(app: web.Application) -> None:
         lang_text=views.lang_text,
         text_of=views.text_of,
         concept_label=views.concept_label,
+        concept_known=views.concept_known,
         practice_href=views.practice_href,
         why_text=views.why_text,
         facet_value_label=views.facet_value_label,

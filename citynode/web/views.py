@@ -107,6 +107,14 @@ def concept_label(iri: str, lang: str) -> str:
         return tail.replace("-", " ").replace("_", " ") or iri
 
 
+def concept_known(iri: str) -> bool:
+    try:
+        vocab.label(iri, "en")
+    except UnknownConcept:
+        return False
+    return True
+
+
 def practice_href(link: Callable[..., str], record_id: str, base_url: str) -> str:
     """This node's page of a record: its own path for own records, the held copy otherwise."""
     own = records_base(base_url)
