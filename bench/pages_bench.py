@@ -28,8 +28,9 @@ from bench.search_corpus import corpus, vocabulary
 from citynode.app import create_app
 from citynode.config import load_config
 from citynode.node import Node, create_home
-from citynode.search import index
+from citynode.search.service import SearchService
 from citynode.storage import records as store
+from citynode.storage.origins import put_origin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,6 +41,11 @@ def _measurements(n: int) -> list[dict[str, Any]]:
          "value": 100 * (n % 50) + 10 * year, "unit": "people", "period": str(2019 + year)}
         for year in range(3)
     ]  # fmt: skip
+
+
+async def put_origins(conn: Any, origins: Any) -> None:
+    for origin in origins:
+        await put_origin(conn, origin)
 
 
 async def _fill(node: Node, size: int) -> list[str]:
@@ -57,7 +63,7 @@ async def _fill(node: Node, size: int) -> list[str]:
         ]  # fmt: skip
         async with node.db.transaction() as conn:
             await store.append(conn, items)
-            await index.put_many(conn, [(doc, origin, "verified") for doc, origin in batch])
+            await put_origins(conn, {origin.did: origin for _, origin in batch}.values())
         batch.clear()
 
     previous: dict[str, Any] | None = None
@@ -72,6 +78,8 @@ async def _fill(node: Node, size: int) -> list[str]:
             await flush()
     if batch:
         await flush()
+    async with SearchService.opened(node):
+        pass  # indexed from the change log before the server starts
     return with_results
 
 

@@ -1,10 +1,11 @@
-"""Search benchmark: index build rate and query latency per query kind.
+"""Search benchmark: index build rate (store -> log -> index, as `citynode reindex` does) and
+query latency per query kind through the search service (ranking over every match, exact facet
+counts, hits read from the store).
 
     .venv/bin/python -m bench.search_bench                 # 10k and 100k
     .venv/bin/python -m bench.search_bench --size 1000000  # 1M (builds for several minutes)
 
-A built database is kept in --dir and reused when its size matches (delete it to rebuild).
-Latencies are measured in process through aiosqlite, as the HTTP handlers will call search().
+A built store and index are kept in --dir and reused when their size matches (delete to rebuild).
 """
 
 from __future__ import annotations
@@ -13,37 +14,36 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import resource
+import shutil
 import sqlite3
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
+import msgspec
 
 from bench.search_corpus import corpus, vocabulary
-from citynode.search import index
-from citynode.search.query import SearchQuery, search
-from citynode.storage.search_schema import STATEMENTS
+from citynode.search.engine import Engine
+from citynode.search.indexer import Indexer
+from citynode.search.query import Searching, SearchQuery
+from citynode.storage import records as store
+from citynode.storage.db import Database
+from citynode.storage.log import Following
+from citynode.storage.origins import put_origin
 
-BATCH = 1_000
+BATCH = 5_000
 _words = vocabulary()
-#: Used when vocab has no labels yet, so the cross-language kind still expands.
-FALLBACK_LABELS = {
-    "connectivity": {"https://w3id.org/citynode/theme#connectivity"},
-    "conectividad": {"https://w3id.org/citynode/theme#connectivity"},
-    "mobility": {"https://w3id.org/citynode/theme#mobility"},
-    "water": {"https://w3id.org/citynode/theme#water"},
-}
 
 QUERIES: dict[str, list[dict[str, Any]]] = {
     "empty": [{"text": ""}],
-    "common term": [{"text": t} for t in ("ciudad", "city", "cidade", "proyecto", "programa")],
+    "common word": [{"text": t} for t in ("ciudad", "city", "cidade", "proyecto", "programa")],
     # Words drawn ~once per 10k-100k records (Zipf ranks 8,000-15,000 of the made-up tail).
-    "rare term": [
+    "rare word": [
         {"text": _words[lang][rank]} for lang in ("es", "en", "pt") for rank in (8_000, 15_000)
     ],
-    "several terms": [
+    "several words": [
         {"text": t}
         for t in (
             "parque movilidad biblioteca",
@@ -59,94 +59,111 @@ QUERIES: dict[str, list[dict[str, Any]]] = {
     "faceted": [
         {"text": "movilidad", "facets": {"country": ["CO"]}},
         {"text": "city", "facets": {"city": ["Medellín"]}},
-        {
-            "text": "",
-            "facets": {
-                "theme": ["https://w3id.org/citynode/theme#water"],
-                "year": ["2020", "2021"],
-            },
-        },
-        {
-            "text": "parque",
-            "facets": {
-                "type": ["Project"],
-                "status": ["https://w3id.org/citynode/status#completed"],
-            },
-        },
-        {"text": "", "facets": {"sdg_goal": ["http://metadata.un.org/sdg/11"]}},
+        {"text": "", "facets": {"theme": ["water"], "year": ["2020", "2021"]}},
+        {"text": "parque", "facets": {"type": ["project"], "status": ["completed"]}},
+        {"text": "", "facets": {"sdg_goal": ["11"]}},
     ],
     "cross-language": [{"text": t} for t in ("connectivity", "conectividad", "water", "mobility")],
+    "12-word question": [
+        {
+            "text": "how can a city give internet access and digital training to poor "
+            "households in every neighbourhood"
+        },
+        {
+            "text": "cómo mejorar el transporte público y la movilidad de los barrios con datos "
+            "abiertos y participación ciudadana"
+        },
+        {
+            "text": "como a cidade pode melhorar a educação e a saúde das crianças nos bairros "
+            "com projetos de inclusão"
+        },
+    ],
 }
 
 
-async def open_db(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "cache_size=-65536",
-        "temp_store=MEMORY",
-    ):
-        await conn.execute(f"PRAGMA {pragma}")
-    return conn
-
-
-def _reusable(path: Path, size: int) -> bool:
-    """True if an earlier benchmark database of this size exists; else remove what is there."""
-    if path.exists():
-        with contextlib.closing(sqlite3.connect(path)) as conn:
-            if conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == size:
-                return True
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _reusable(folder: Path, size: int) -> bool:
+    """True if an earlier benchmark store and index of this size exist; else clear the folder."""
+    database = folder / "node.db"
+    if database.exists() and (folder / "search-index").exists():
+        with contextlib.closing(sqlite3.connect(database)) as conn:
+            if conn.execute("SELECT count(*) FROM current").fetchone()[0] == size:
+                engine = Engine.open(folder / "search-index", writable=False)
+                if engine.searcher.num_docs == size:
+                    return True
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
     return False
 
 
-async def build(path: Path, size: int) -> float:
-    """Index `size` records in batches of BATCH per transaction; returns records/s."""
-    if _reusable(path, size):
-        return float("nan")
-    conn = await open_db(path)
-    for statement in STATEMENTS:
-        await conn.execute(statement)
-    # Records are generated batch by batch (1M would not fit in memory as a list); only the
-    # indexing transactions are timed.
+async def _fill(db: Database, size: int) -> None:
+    """The store: `size` records appended as ingest would (not timed)."""
     records = corpus(size)
-    elapsed = 0.0
-    for start in range(0, size, BATCH):
-        batch = [(doc, origin, "verified") for doc, origin in itertools.islice(records, BATCH)]
+    seen: set[str] = set()
+    while True:
+        batch = list(itertools.islice(records, BATCH))
+        if not batch:
+            return
+        async with db.transaction(notify=False) as conn:
+            for _, origin in batch:
+                if origin.did not in seen:
+                    seen.add(origin.did)
+                    await put_origin(conn, origin)
+            await store.append(
+                conn,
+                [
+                    store.NewVersion(
+                        id=doc["id"],
+                        version=1,
+                        type=doc["type"],
+                        origin=origin.did,
+                        modified=doc["modified"],
+                        status=doc.get("status"),
+                        body=msgspec.json.encode(doc),
+                    )
+                    for doc, origin in batch
+                ],
+            )
+
+
+async def build(folder: Path, size: int) -> float:
+    """Build the store (untimed), then the index from the change log; returns records/s."""
+    if _reusable(folder, size):
+        return float("nan")
+    async with Database.opened(folder / "node.db") as db:
+        await _fill(db, size)
+        engine = Engine.open(folder / "search-index", writable=True)
+        following = Following(db, Indexer(db, engine), batch=BATCH)
         started = time.perf_counter()
-        await conn.execute("BEGIN IMMEDIATE")
-        await index.put_many(conn, batch)
-        await conn.execute("COMMIT")
-        elapsed += time.perf_counter() - started
-        if size >= 200_000 and (start // BATCH) % 100 == 0:
-            print(f"  indexed {start:,} ({start / max(elapsed, 1e-9):,.0f}/s)", flush=True)
-    await conn.close()
-    return size / elapsed
+        applied = await following.step()
+        elapsed = time.perf_counter() - started
+        engine.close()  # waits for segment merges (not timed: they run behind the writer)
+    return applied / elapsed
 
 
-async def latencies(path: Path, rounds: int) -> dict[str, tuple[float, float, int]]:
+async def latencies(folder: Path, rounds: int) -> dict[str, tuple[float, float, int]]:
     """Per query kind: (p50 ms, p99 ms, total of the last answer)."""
-    conn = await open_db(path)
-    labels = index.concepts.default_labels() or FALLBACK_LABELS
     result = {}
-    for kind, variants in QUERIES.items():
-        times = []
-        total = 0
-        for variant in variants:  # warm the page cache once, as a running node would be
-            await search(conn, SearchQuery(**variant), labels=labels)
-        for n in range(rounds):
-            variant = variants[n % len(variants)]
-            started = time.perf_counter()
-            answer = await search(conn, SearchQuery(**variant), labels=labels)
-            times.append((time.perf_counter() - started) * 1000)
-            total = answer.total
-        times.sort()
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-        result[kind] = (statistics.median(times), p99, total)
-    await conn.close()
+    async with Database.opened(folder / "node.db") as db:
+        searching = Searching(db, Engine.open(folder / "search-index", writable=False))
+        for kind, variants in QUERIES.items():
+            times = []
+            total = 0
+            for variant in variants:  # warm the page cache once, as a running node would be
+                await searching.search(SearchQuery(**variant))
+            for n in range(rounds):
+                variant = variants[n % len(variants)]
+                started = time.perf_counter()
+                answer = await searching.search(SearchQuery(**variant))
+                times.append((time.perf_counter() - started) * 1000)
+                total = answer.total
+            times.sort()
+            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+            result[kind] = (statistics.median(times), p99, total)
     return result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def main() -> None:
@@ -157,17 +174,17 @@ async def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/citynode-search-bench"))
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
-    args.dir.mkdir(parents=True, exist_ok=True)
     for size in args.size or [10_000, 100_000]:
-        path = args.dir / f"search-{size}.db"
-        rate = await build(path, size)
+        folder = args.dir / f"search-{size}"
+        rate = await build(folder, size)
         print(
             f"\n{size:,} records: index build {rate:,.0f} records/s"
-            + (" (reused existing database)" if rate != rate else "")
+            + (" (reused existing index)" if rate != rate else "")
         )
-        print(f"{'query kind':<16}{'p50 ms':>9}{'p99 ms':>9}{'total':>10}")
-        for kind, (p50, p99, total) in (await latencies(path, args.rounds)).items():
-            print(f"{kind:<16}{p50:>9.2f}{p99:>9.2f}{total:>10,}")
+        print(f"{'query kind':<18}{'p50 ms':>9}{'p99 ms':>9}{'total':>10}")
+        for kind, (p50, p99, total) in (await latencies(folder, args.rounds)).items():
+            print(f"{kind:<18}{p50:>9.2f}{p99:>9.2f}{total:>10,}")
+        print(f"peak RSS of this process: {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.web import (
     assets,
     city_page,
@@ -48,6 +49,7 @@ from citynode.web.keys import (
     IMPORT_JOBS,
     NODE,
     OPERATIONS,
+    SEARCH,
     SEARCH_CACHE,
 )
 from citynode.web.sessions import session_middleware
@@ -94,6 +96,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_cleanup.append(_close_imports)
     app.on_response_prepare.append(browser_headers)
     app.cleanup_ctx.append(_node_context)
+    app.cleanup_ctx.append(_search_context)
     app.cleanup_ctx.append(_federation_context)
     return app
 
@@ -124,11 +127,25 @@ async def _flush_rejections(node: Node) -> None:
             log.exception("could not write the refusal counters")
 
 
+async def _search_context(app: web.Application) -> AsyncIterator[None]:
+    # The index and its indexer, a follower of the change log (search/service.py).
+    service = await SearchService.for_serving(app[NODE])
+    await service.start()
+    app[SEARCH] = service
+    if service.following is not None:
+        app[FOLLOWINGS].append(service.following)
+    try:
+        yield
+    finally:
+        await service.close()
+
+
 async def _federation_context(app: web.Application) -> AsyncIterator[None]:
     # After the node (cleanup contexts nest): the worker stops before the database closes.
     service = Federation(app[NODE])
     await service.start()
     app[FEDERATION] = service
+    app[FOLLOWINGS].append(service.notices)
     try:
         yield
     finally:

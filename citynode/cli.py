@@ -155,13 +155,19 @@ def _search_command(sub: Any) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="narrow: city=Lisboa, type=Project, theme=..., sdg_goal=..., year=2021 "
+        help="narrow: city=Lisboa, type=project, theme=connectivity, sdg_goal=11, "
+        "sdg_target=11.2, status=ongoing, year=2021, published=2026 "
         "(repeat; the same name twice means either)",
     )
-    search.add_argument("--lang", choices=["es", "en", "pt"], help="the language you read")
+    search.add_argument("--lang", help="the language you read (es, en, pt, fr, pt-BR...)")
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--sort", choices=["relevance", "date"], default="relevance")
     search.set_defaults(run=commands_search.search)
+    reindex = sub.add_parser(
+        "reindex", help="rebuild the search index from the store (stop `serve` first)"
+    )
+    _home(reindex)
+    reindex.set_defaults(run=commands_search.reindex)
 
 
 def main(argv: list[str] | None = None) -> int:

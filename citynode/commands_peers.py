@@ -11,6 +11,7 @@ from typing import Any
 from citynode.federation.peering import peer_did
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.search.service import index_lag
 
 
 @asynccontextmanager
@@ -47,11 +48,14 @@ def _answer(status: str | None) -> str:
 async def peer_list(args: argparse.Namespace) -> int:
     async with _federation(args.home) as federation:
         views = await federation.peer_views()
+        lag = await index_lag(federation.node)
     if not views:
         print("no peers yet: add one with `citynode peer add --home DIR URL`")
-        return 0
-    for line in peer_table(views):
-        print(line)
+    else:
+        for line in peer_table(views):
+            print(line)
+    behind = f"{lag.entries:,} change(s) behind" if lag.entries else "up to date"
+    print(f"search index: {behind} (log position {lag.position:,} of {lag.head:,})")
     return 0
 
 

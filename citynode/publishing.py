@@ -1,4 +1,4 @@
-"""Publishing: a draft becomes a validated, signed, stored and indexed record version.
+"""Publishing: a draft becomes a validated, signed and stored record version.
 
 A draft is a record without the metadata the node owns (`version`, `previousVersion`, `issued`,
 `modified`, `publisher`, `proof`); its `id` and a Result's `resultOf` may be relative
@@ -21,7 +21,6 @@ import vocab
 from citynode.errors import BadRequest, Conflict, Gone, NotFound
 from citynode.identity import NodeIdentity
 from citynode.origins import Origin
-from citynode.search import index as search_index
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from protocol import proofs
@@ -105,13 +104,6 @@ class Publisher:
         self.identity = identity
         self.origin = origin
         self.base_url = identity.base_url
-        # Called after every committed write (federation sends push notices from here); a
-        # listener must be cheap and must not raise.
-        self.listeners: list[Callable[[], None]] = []
-
-    def _committed(self) -> None:
-        for listener in self.listeners:
-            listener()
 
     def _draft_id(self, draft: dict[str, Any], taken: set[str]) -> str:
         raw = draft.get("id")
@@ -289,7 +281,7 @@ class Publisher:
         progress: Callable[[int], None] | None = None,
         shacl: bool = True,
     ) -> list[Published]:
-        """Validate, sign, store and index a batch of drafts, all or nothing.
+        """Validate, sign and store a batch of drafts, all or nothing.
 
         Validation is the Structs (every record) and then the SHACL shapes (`shacl`, in a worker
         thread: about 5 ms a record, so bulk paths that already passed the shapes may skip it).
@@ -304,20 +296,18 @@ class Publisher:
             ]
             await asyncio.to_thread(check_shapes, changed)
         items: list[store.NewVersion] = []
-        indexed: list[tuple[dict[str, Any], Origin, str]] = []
         for record, outcome in zip(records, outcomes, strict=True):
             if outcome.outcome == "unchanged":
                 continue
             signed, body = self.sign(record)
             items.append(new_version_of(signed, body))
-            indexed.append((signed, self.origin, "verified"))
             if progress is not None:
                 progress(1)
         if items:
+            # Only the store: the search index, push notices and every other view follow the
+            # change log (storage/log.py) and pick this write up from there.
             async with self.db.transaction() as conn:
                 await store.append(conn, items)
-                await search_index.put_many(conn, indexed)
-            self._committed()
         return outcomes
 
     async def withdraw(
@@ -352,8 +342,6 @@ class Publisher:
         signed, body = self.sign(record)
         async with self.db.transaction() as conn:
             await store.append(conn, [new_version_of(signed, body)])
-            await search_index.remove(conn, record_id)
-        self._committed()
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )

@@ -199,7 +199,11 @@ def origin_digest(pairs: Iterable[tuple[str, int]]) -> str:
 
 
 class SearchFilters(_Part):
-    """Facet filters; empty lists filter nothing. Values are IRIs or codes as in records."""
+    """Facet filters; empty lists filter nothing. Values are IRIs or codes as in records.
+
+    `sdgs` are SDG targets, `sdg_goals` goals; `years` the practice's own year, `published` the
+    year it was first published.
+    """
 
     types: list[str] = []
     statuses: list[str] = []
@@ -209,6 +213,9 @@ class SearchFilters(_Part):
     cities: list[str] = []
     years: list[int] = []
     languages: list[str] = []
+    #: Added after v0.1.0 (older nodes ignore them, so they may answer more than was asked).
+    sdg_goals: list[str] = []
+    published: list[int] = []
 
 
 class SearchRequest(_Message):

@@ -13,10 +13,11 @@ from typing import Any
 import msgspec
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from tantivy import Query
 
 from citynode.federation.service import Federation
 from citynode.storage import records as store
-from citynode.web.keys import FEDERATION
+from citynode.web.keys import FEDERATION, SEARCH
 from protocol import proofs
 from protocol.cursor import START, encode_cursor
 from protocol.did import KeyEntry, build_did_document, did_from_base_url
@@ -212,3 +213,11 @@ class Hostile:
 
     async def _inbox(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"}, status=202)
+
+
+def indexed_ids(node: RunningNode) -> set[str]:
+    """The record ids a running node's search index holds (every live document)."""
+    engine = node.runner.app[SEARCH].engine
+    searcher = engine.searcher
+    found = searcher.search(Query.all_query(), max(1, searcher.num_docs), count=False)
+    return {searcher.doc(address)["id"][0] for _, address in found.hits}

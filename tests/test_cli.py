@@ -218,3 +218,25 @@ def test_search_prints_a_readable_table(home: Path) -> None:
     assert "records" in odd.splitlines()[0]
     bad = citynode("search", "--home", str(home), "--facet", "colour=red", "x", check=False)
     assert bad.returncode == 1 and "not a facet" in bad.stderr
+    typed = citynode(
+        "search",
+        "--home",
+        str(home),
+        "--facet",
+        "theme=connectivity",
+        "--facet",
+        "sdg_goal=9",
+        "--lang",
+        "en",
+    ).stdout
+    assert "Minimum Vital Internet" in typed
+    unknown = citynode("search", "--home", str(home), "--facet", "status=nope", check=False)
+    assert unknown.returncode == 1 and "ongoing" in unknown.stderr
+
+
+def test_reindex_rebuilds_the_index_from_the_store(home: Path) -> None:
+    citynode("publish", "--home", str(home), str(SAMPLES / "medellin"))
+    before = citynode("search", "--home", str(home), "internet").stdout.splitlines()[0]
+    out = citynode("reindex", "--home", str(home)).stdout
+    assert out.startswith("indexed ") and "records" in out
+    assert citynode("search", "--home", str(home), "internet").stdout.splitlines()[0] == before

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from citynode.federation.verifier import POOL_THRESHOLD
+from citynode.publishing import Publisher
+from citynode.storage import log as change_log
+from citynode.storage.db import Database
+from citynode.web.keys import SEARCH
 from tests.drafts import STATUS, practice
 from tests.federation_support import (
     FAST,
     current,
     fed,
     follow,
+    indexed_ids,
     publish,
     stored_rows,
     versions,
@@ -27,7 +32,9 @@ async def test_pull_from_a_peer(node_factory: Factory) -> None:
     await publish(a, practice("wifi"), practice("aulas"))
     await follow(b, a)
     outcomes = await fed(b).worker.sync_now(a.did)
-    assert [o.stored for o in outcomes] == [2], outcomes
+    # B's own worker may have pulled already (peering wakes it): both pulls together stored 2.
+    assert [o.error for o in outcomes] == [None], outcomes
+    assert fed(b).worker.stored_by_peer[a.did] == 2
     held = await versions(b)
     assert held[f"{a.url}/records/wifi"] == 1
     _, page, _ = await request_json("GET", f"{b.url}/records?origin=all")
@@ -82,10 +89,8 @@ async def test_chain_relays_and_converges_with_push(node_factory: Factory) -> No
     for node in (b, c):
         row = await current(node, record_id)
         assert row is not None and row.type == "Tombstone"
-        async with node.node.db.reader.execute(
-            "SELECT COUNT(*) FROM search_docs WHERE id = ?", (record_id,)
-        ) as cursor:
-            assert (await cursor.fetchone())[0] == 0
+        await node.runner.app[SEARCH].searchable(row.seq)
+        assert record_id not in indexed_ids(node)
     status, page, _ = await request_json("GET", f"{c.url}/records?origin=all")
     assert page["items"] == []
     # Every version stored once per node.
@@ -100,11 +105,10 @@ async def test_relayed_record_is_searchable_at_the_end_of_the_chain(node_factory
     await publish(a, practice("biblioteca", title=title))
 
     async def indexed() -> bool:
-        async with c.node.db.reader.execute(
-            "SELECT city FROM search_docs WHERE id = ?", (f"{a.url}/records/biblioteca",)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return row is not None and row[0] == "Medellín"
+        _, found, _ = await request_json(
+            "GET", f"{c.url}/api/search", params={"q": "biblioteca", "city": "Medellín"}
+        )
+        return [h["id"] for h in found["hits"]] == [f"{a.url}/records/biblioteca"]
 
     await wait_for(indexed, what="the record in C's search index")
 
@@ -131,9 +135,9 @@ async def test_two_relays_of_the_same_origin_store_each_version_once(
     assert len(rows) == 5 and len(set(rows)) == 5
 
 
-async def test_a_big_page_is_verified_and_analysed_in_the_pool(node_factory: Factory) -> None:
-    """Pages over the pool threshold are checked (and text-analysed) in worker processes: the
-    replica's search index must hold exactly what the origin's does."""
+async def test_a_big_page_is_verified_in_the_pool(node_factory: Factory) -> None:
+    """Pages over the pool threshold are checked in worker processes: the replica's search index
+    must hold exactly what the origin's does."""
     a = await node_factory("Medellín", **FAST)
     b = await node_factory("Lisboa", **FAST)
     drafts = [
@@ -144,14 +148,31 @@ async def test_a_big_page_is_verified_and_analysed_in_the_pool(node_factory: Fac
     await follow(b, a)
     outcomes = await fed(b).worker.sync_now(a.did)
     assert sum(o.stored for o in outcomes) == len(drafts)
-    query = (
-        "SELECT d.id, f.title, f.summary, f.body FROM search_fts f JOIN search_docs d"
-        " ON d.docid = f.rowid ORDER BY d.id"
-    )
-    async with a.node.db.reader.execute(query) as cursor:
-        at_a = await cursor.fetchall()
-    async with b.node.db.reader.execute(query) as cursor:
-        at_b = await cursor.fetchall()
-    assert at_a == at_b and len(at_b) == len(drafts)
+    await b.runner.app[SEARCH].searchable(await change_log.head(b.node.db.reader))
+    assert indexed_ids(a) == indexed_ids(b) and len(indexed_ids(b)) == len(drafts)
     _, found, _ = await request_json("GET", f"{b.url}/api/search", params={"q": "bibliotecas"})
     assert found["total"] == len(drafts)
+
+
+async def test_a_write_by_another_process_is_pushed_to_peers(node_factory: Factory) -> None:
+    """The push notifier follows the change log: a record stored by another process on A's
+    home (a CLI `publish` beside `serve`) reaches B by push, long before B's 60 s poll."""
+    a = await node_factory("Medellín", **FAST)
+    b = await node_factory("Lisboa", **FAST)
+    await follow(b, a)
+    await fed(b).worker.sync_now(a.did)
+    sent = fed(a).notifier.stats["sent"]
+    other = await Database.open(a.node.db.path)  # a second writer, like another process
+    try:
+        publisher = Publisher(other, a.node.identity, a.node.origin)
+        await publisher.publish([practice("desde-la-cli")], shacl=False)
+    finally:
+        await other.close()
+    record_id = f"{a.url}/records/desde-la-cli"
+    took = await wait_for(lambda: _held(b, record_id), within=10.0, what="the record at B")
+    assert took < 3.0, took
+    assert fed(a).notifier.stats["sent"] > sent
+
+
+async def _held(node: RunningNode, record_id: str) -> bool:
+    return await current(node, record_id) is not None

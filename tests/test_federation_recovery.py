@@ -53,10 +53,12 @@ async def test_puller_killed_mid_sync_resumes_from_its_cursor(node_factory: Fact
         held_before = await records_from(b, a)
         peer = next(p for p in await fed(b).peer_views() if p["did"] == a.did)
         assert 10 <= held_before < COUNT and peer["cursor"], (held_before, peer)
-        assert peer["state"] == "due"  # the dead run's lease was released at start-up
+        # The dead run's lease was released at start-up: the peer is due, or the restarted
+        # node's own worker already took it up again.
+        assert peer["state"] in ("due", "syncing"), peer
         outcomes = await fed(b).worker.sync_now(a.did)
-        # Only what was missing arrived: the resumed pull began at the saved cursor.
-        assert outcomes[0].stored == COUNT - held_before, outcomes
+        # Only what was missing arrived (by this pull or the restarted worker's).
+        assert outcomes[0].stored <= COUNT - held_before, outcomes
         assert await records_from(b, a) == COUNT
         rows = await stored_rows(b)
         assert len(rows) == len(set(rows)) == COUNT

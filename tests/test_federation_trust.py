@@ -187,7 +187,8 @@ async def test_key_rotated_mid_stream(node_factory: Factory) -> None:
     await a.node.reload_identity()
     await publish(a, practice("despues"))
     outcomes = await fed(b).worker.sync_now(a.did)
-    assert [o.stored for o in outcomes] == [1], outcomes
+    # The push notice may have had B pull it already: either way it is stored, and verified.
+    assert [o.error for o in outcomes] == [None], outcomes
     after = await current(b, f"{a.url}/records/despues")
     assert after is not None
     assert after.document()["proof"]["verificationMethod"] == f"{a.did}#key-2"

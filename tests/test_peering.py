@@ -11,7 +11,7 @@ import pytest
 
 from citynode.federation.errors import PeerRefused
 from tests.drafts import practice
-from tests.federation_support import FAST, bound_socket, fed, publish
+from tests.federation_support import FAST, bound_socket, current, fed, publish
 from tests.support import RunningNode, request_json
 
 Factory = Callable[..., Awaitable[RunningNode]]
@@ -47,7 +47,9 @@ async def test_allow_list_auto_approves_and_others_wait_for_the_operator(
     status, body, _ = await request_json(
         "POST", f"{waiting.url}/api/peers/sync", json={"peer": a.did}, headers=waiting.auth()
     )
-    assert status == 200 and body["peers"][0]["stored"] == 1, body
+    # A's push notice may have had the waiting node pull it already: stored here or before.
+    assert status == 200 and body["peers"][0]["stored"] in (0, 1), body
+    assert await current(waiting, f"{a.url}/records/wifi") is not None
 
 
 async def test_deny_lists_refuse_both_ways(node_factory: Factory) -> None:
@@ -117,7 +119,9 @@ async def test_cli_peer_add_list_sync_block_remove(node_factory: Factory) -> Non
     code, out = await run_cli("peer", "add", "--home", home, b.url)
     assert code == 0 and "added Lisboa" in out, out
     code, out = await run_cli("sync", "--home", home, "--peer", b.url)
-    assert code == 0 and "Lisboa: 1 new record version(s), now idle" in out, out
+    # The running node's worker may have pulled it first (peering wakes it): 1 or 0 new here.
+    assert code == 0 and "new record version(s), now idle" in out, out
+    assert await current(a, f"{b.url}/records/uno") is not None
     code, out = await run_cli("peer", "list", "--home", home)
     assert code == 0 and "Lisboa (CO)" in out and "idle" in out and "0 rec / 0 s" in out, out
     code, out = await run_cli("peer", "block", "--home", home, b.url, "--reason", "testing")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+from citynode.federation.live_search import filters_of, query_of
 from citynode.search.fanout import fan_out, rrf_merge
+from citynode.search.schema import FACETS
+from protocol.messages import SearchRequest, decode_as, encode_message
 
 
 def test_rrf_merge_orders_by_summed_reciprocal_rank() -> None:
@@ -56,3 +59,13 @@ async def test_fan_out_returns_by_the_deadline_with_hanging_peer_missing() -> No
 
 async def test_fan_out_no_peers() -> None:
     assert await fan_out([], lambda peer: asyncio.sleep(0), 1.0) == ([], [], [])
+
+
+def test_live_search_forwards_every_filter() -> None:
+    chosen = {facet: [f"{facet}-value"] for facet in FACETS}
+    chosen["year"] = ["2021"]
+    chosen["published"] = ["2026"]
+    request = SearchRequest(query="agua", filters=filters_of(chosen), language="pt-BR")
+    back = query_of(decode_as(encode_message(request), SearchRequest))
+    assert back.facets == chosen
+    assert back.lang == "pt-BR" and back.text == "agua"

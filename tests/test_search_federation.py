@@ -16,7 +16,7 @@ import pytest
 from citynode.demo import SAMPLES
 from citynode.imports.files import read_drafts
 from citynode.publishing import Publisher
-from citynode.search import cache as cache_module
+from citynode.storage import log as change_log
 from citynode.storage.db import Database
 from tests.federation_support import FAST, fed, follow, wait_for
 from tests.support import RunningNode, request_json
@@ -107,8 +107,26 @@ async def test_facets_narrow_and_count(federation: list[RunningNode]) -> None:
     projects = await search(node, q="digital", city="Lisboa", type="Project", limit=100)
     assert {h["type"] for h in projects["hits"]} <= {"Project"}
     assert projects["total"] <= only_lisboa["total"]
-    nothing = await search(node, q="digital", city="Atlantis")
-    assert nothing["total"] == 0 and nothing["hits"] == []
+    # Facets people type, any case; a value that names nothing is a 400 listing the valid ones.
+    typed = await search(node, q="digital", city="lisboa", type="project", limit=100)
+    assert typed["total"] == projects["total"]
+    status, refused, _ = await request_json(
+        "GET", f"{node.url}/api/search", params={"q": "digital", "city": "Atlantis"}
+    )
+    assert status == 400 and "Lisboa" in refused["detail"]["valid"], refused
+    status, refused, _ = await request_json(
+        "GET", f"{node.url}/api/search", params={"theme": "nowhere"}
+    )
+    assert status == 400 and "connectivity" in refused["detail"]["valid"], refused
+    goal = await search(node, sdg_goal="4", limit=100)
+    assert goal["total"] > 0 and goal["total"] == await _count(node, "sdg_goal", "4")
+
+
+async def _count(node: RunningNode, facet: str, value: str) -> int:
+    """A facet value's count on the landing page (every record)."""
+    landing = await search(node)
+    values = {v["value"].rsplit("/", 1)[-1]: v["count"] for v in landing["facets"][facet]}
+    return values[value]
 
 
 async def test_people_typed_syntax_never_fails(federation: list[RunningNode]) -> None:
@@ -164,17 +182,19 @@ async def test_cached_answers_never_outlive_a_write(node_factory: Factory) -> No
             }
         ]
     )
-    again = await search(node, q="bicicletas")
+    # A write through the publisher (not the API): the search waits for it with `wait_for`.
+    head = await change_log.head(node.node.db.reader)
+    again = await search(node, q="bicicletas", wait_for=head)
     assert again["total"] == 1
     await node.node.publisher.withdraw("records/bici")
-    assert (await search(node, q="bicicletas"))["total"] == 0
+    head = await change_log.head(node.node.db.reader)
+    assert (await search(node, q="bicicletas", wait_for=head))["total"] == 0
 
 
-async def test_a_write_by_another_process_shows_in_search(
-    node_factory: Factory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`citynode publish` writes the database from another process: the server's search cache
-    cannot see that write's generation, so its entries expire instead."""
+async def test_a_write_by_another_process_shows_in_search(node_factory: Factory) -> None:
+    """`citynode publish` writes the database from another process: the server's indexer sees
+    it in the change log within a second (it polls the log's head), and the search cache,
+    keyed by the index position, never serves the older answer after that."""
     node = await node_factory("Medellín")
     assert (await search(node, q="tranvía"))["total"] == 0
     other = await Database.open(node.node.db.path)  # a second writer, like another process
@@ -193,5 +213,32 @@ async def test_a_write_by_another_process_shows_in_search(
         )
     finally:
         await other.close()
-    monkeypatch.setattr(cache_module, "MAX_AGE", 0.0)
-    assert (await search(node, q="tranvía"))["total"] == 1
+
+    async def found() -> bool:
+        return bool((await search(node, q="tranvía"))["total"] == 1)
+
+    took = await wait_for(found, within=5.0, what="the CLI-like write in search")
+    assert took < 2.0, took
+
+
+async def test_an_api_publish_answers_once_searchable(node_factory: Factory) -> None:
+    node = await node_factory("Medellín")
+    draft = {
+        "type": "Project",
+        "id": "records/huertas",
+        "title": {"es": "Huertas urbanas comunitarias"},
+        "summary": {"es": "Huertas en terrazas."},
+        "status": "https://w3id.org/citynode/status#ongoing",
+    }
+    status, body, _ = await request_json(
+        "POST", f"{node.url}/api/records", json=[draft], headers=node.auth()
+    )
+    assert status == 201 and body["searchable"] is True and body["position"] > 0, body
+    found = await search(node, q="huertas")
+    assert [hit["id"] for hit in found["hits"]] == [f"{node.url}/records/huertas"]
+    assert found["position"] >= body["position"]
+    status, body, _ = await request_json(
+        "DELETE", f"{node.url}/api/records/huertas", headers=node.auth()
+    )
+    assert status == 200 and body["searchable"] is True, body
+    assert (await search(node, q="huertas"))["total"] == 0

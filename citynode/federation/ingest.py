@@ -1,7 +1,8 @@
-"""Ingest: a page of a peer's changes feed becomes verified, stored and indexed records.
+"""Ingest: a page of a peer's changes feed becomes verified and stored records.
 
 docs/DESIGN.md "Federation protocol", Ingest: decode, check limits, verify the origin's proof, drop
-versions not newer than held, store, index; idempotent, in one transaction per batch. A record
+versions not newer than held, store; idempotent, in one transaction per batch. The search index
+(and every other view) follows the store's change log, so ingest never waits for it. A record
 that fails verification is rejected and counted against the peer that served it, never stored,
 and the rest of the page is still taken.
 
@@ -30,8 +31,6 @@ from citynode.federation.keys import KeyCache
 from citynode.federation.verifier import Verifier
 from citynode.origins import Origin
 from citynode.publishing import MAX_RECORD_BYTES, new_version_of
-from citynode.search import index as search_index
-from citynode.search.text import Analysed
 from citynode.storage import counters
 from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
@@ -65,8 +64,6 @@ class Prepared(msgspec.Struct, kw_only=True):
     origins: dict[str, Origin] = {}
     rejected: list[Rejection] = []
     skipped: int = 0
-    #: Search analysis done by the verifier workers, by (id, version).
-    analysed: dict[tuple[str, int], Analysed] = {}
 
 
 class OriginUnavailable(Exception):
@@ -134,14 +131,12 @@ class Ingest:
         verdicts = await self.verifier.verify(
             [i for i, _ in checked], [b for _, b in checked], keys, http_dids
         )
-        for (item, body), (verdict, analysed) in zip(checked, verdicts, strict=True):
+        for (item, body), verdict in zip(checked, verdicts, strict=True):
             if verdict is not None:
                 out.rejected.append(Rejection(id=item["id"], code=verdict[0], message=verdict[1]))
                 continue
             out.versions.append(new_version_of(item, body))
             out.documents.append(item)
-            if analysed is not None:
-                out.analysed[(item["id"], item["version"])] = analysed
         for did in {doc["publisher"] for doc in out.documents}:
             out.origins[did] = await self.directory.resolve(did)
         return out
@@ -194,17 +189,6 @@ class Ingest:
         for origin in prepared.origins.values():
             await put_origin(conn, origin)
         stored = await store_append(conn, prepared.versions)
-        if stored:
-            keep = {(v.id, v.version) for v in stored}
-            await search_index.put_many(
-                conn,
-                [
-                    (doc, prepared.origins[doc["publisher"]], "verified")
-                    for doc in prepared.documents
-                    if (doc["id"], doc["version"]) in keep
-                ],
-                analysed=prepared.analysed,
-            )
         if prepared.rejected:
             await peer_store.add_rejected(conn, peer_did, len(prepared.rejected))
             for rejection in prepared.rejected:

@@ -4,6 +4,11 @@ docs/DESIGN.md "Search": the default scope is the local replica and the query ne
 Live search is opt-in on both sides: the reader asks for `scope=live`, and a node answers
 `/fed/v1/search` only when its operator set `live_search = true` (an answer tells the asker
 nothing new, but a question tells the answering node what someone is looking for).
+
+Every filter is forwarded. A record held by several nodes (our replica and a peer, or two peers
+that relay it) appears once: the local copy when we hold it (we verified it), else the highest
+version a peer named; the total counts each record once (our exact total plus the records only
+peers returned).
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from typing import Any, Final
 
 import msgspec
 
-from citynode.errors import Forbidden
+from citynode.errors import BadRequest, Forbidden
 from citynode.node import Node
 from citynode.outbound import GuardedClient
 from citynode.search.fanout import fan_out, rrf_merge
-from citynode.search.query import Hit, SearchQuery, SearchResult, search
+from citynode.search.query import Hit, Searching, SearchQuery
 from citynode.storage import peers as peer_store
 from citynode.storage.origins import all_origins
 from protocol.messages import (
@@ -39,12 +44,15 @@ _FILTERS: Final = {
     "type": "types",
     "status": "statuses",
     "theme": "themes",
+    "sdg_goal": "sdg_goals",
     "sdg_target": "sdgs",
     "country": "countries",
     "city": "cities",
     "year": "years",
+    "published": "published",
     "language": "languages",
 }
+_NUMERIC: Final = ("years", "published")
 
 
 class LiveResult(msgspec.Struct, kw_only=True):
@@ -59,14 +67,12 @@ class LiveResult(msgspec.Struct, kw_only=True):
     elapsed_ms: float
 
 
-def filters_of(query: SearchQuery) -> SearchFilters:
+def filters_of(facets: dict[str, list[str]]) -> SearchFilters:
+    """Resolved facet filters (as indexed) -> the wire message's filters."""
     values: dict[str, Any] = {}
     for facet, field in _FILTERS.items():
-        chosen = query.facets.get(facet, [])
-        if field == "years":
-            values[field] = [int(v) for v in chosen if v.isdigit()]
-        else:
-            values[field] = list(chosen)
+        chosen = facets.get(facet, [])
+        values[field] = [int(v) for v in chosen if v.isdigit()] if field in _NUMERIC else chosen
     return SearchFilters(**values)
 
 
@@ -76,18 +82,24 @@ def query_of(request: SearchRequest) -> SearchQuery:
         chosen = getattr(request.filters, field)
         if chosen:
             facets[facet] = [str(v) for v in chosen]
-    lang = request.language if request.language in ("es", "en", "pt") else "en"
-    return SearchQuery(text=request.query[:300], facets=facets, lang=lang, limit=request.limit)
+    return SearchQuery(
+        text=request.query[:1000], facets=facets, lang=request.language or "", limit=request.limit
+    )
 
 
-async def answer(node: Node, body: bytes) -> bytes:
+async def answer(node: Node, searching: Searching, body: bytes) -> bytes:
     """This node's answer to a peer's live search (only when the operator opted in)."""
     if not node.config.federation.live_search:
         raise Forbidden(
             "this node does not answer live searches (its operator has not set live_search)"
         )
     request = decode_as(body, SearchRequest)
-    result = await search(node.db.reader, query_of(request))
+    query = query_of(request)
+    try:
+        result = await searching.search(query)
+    except BadRequest:
+        # A filter value this node does not hold (a city it never heard of): nothing matches.
+        return encode_message(SearchResponse(node=node.identity.did, hits=[], total=0))
     hits = [
         SearchHit(
             id=hit.id,
@@ -128,12 +140,30 @@ def _peer_hit(hit: SearchHit, origins: dict[str, Any], peer_url: str) -> dict[st
     }
 
 
+def _newest(hits: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per record id, the copy to show: local (verified) first, else the highest version."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for hit in hits:
+        held = chosen.get(hit["id"])
+        if held is None or (
+            held["source"] != "local"
+            and (hit["source"] == "local" or hit["version"] > held["version"])
+        ):
+            chosen[hit["id"]] = hit
+    return chosen
+
+
 async def live(
-    node: Node, client: GuardedClient, query: SearchQuery, deadline: float = DEFAULT_DEADLINE
+    node: Node,
+    searching: Searching,
+    client: GuardedClient,
+    query: SearchQuery,
+    deadline: float = DEFAULT_DEADLINE,
 ) -> LiveResult:
     """Local results plus every approved peer's, fused by reciprocal rank under one deadline."""
     started = time.monotonic()
-    local = await search(node.db.reader, query)
+    local = await searching.search(query)
+    filters = searching.resolve(query.facets)
     peers = [
         p
         for p in await peer_store.list_peers(node.db.reader)
@@ -142,10 +172,10 @@ async def live(
     origins = await all_origins(node.db.reader)
     body = encode_message(
         SearchRequest(
-            query=query.text[:300],
-            filters=filters_of(query),
+            query=query.text[:1000],
+            filters=filters_of(filters),
             limit=query.limit,
-            language=query.lang,
+            language=local.lang,
         )
     )
     remaining = max(0.0, deadline - (time.monotonic() - started))
@@ -158,12 +188,20 @@ async def live(
         return [_peer_hit(hit, origins, base_url) for hit in answer.hits]
 
     merged, answered, missing = await fan_out([p.base_url for p in peers], ask, remaining)
-    hits = rrf_merge({"local": [_local_hit(h) for h in local.hits], "peers": merged})
+    local_hits = [_local_hit(h) for h in local.hits]
+    fused = rrf_merge({"local": local_hits, "peers": merged})
+    chosen = _newest([*local_hits, *merged])
+    hits = [chosen[hit["id"]] for hit in fused if chosen.get(hit["id"]) is not None]
+    hits = list({hit["id"]: hit for hit in hits}.values())
+    local_ids = {hit["id"] for hit in local_hits}
+    # Records only peers returned that we do not hold: our exact total already counts the rest.
+    held = await _held(searching, {hit["id"] for hit in merged} - local_ids)
+    only_peers = {hit["id"] for hit in merged} - local_ids - held
     notices = list(local.notices)
     if missing:
         notices.append(f"{len(missing)} peer(s) did not answer in time: " + ", ".join(missing))
     return LiveResult(
-        total=local.total + len(merged),
+        total=local.total + len(only_peers),
         hits=hits[: query.limit],
         facets=msgspec.to_builtins(local.facets),
         notices=notices,
@@ -173,4 +211,10 @@ async def live(
     )
 
 
-__all__ = ["LiveResult", "SearchResult", "answer", "live"]
+async def _held(searching: Searching, ids: set[str]) -> set[str]:
+    """Which of these ids the local index holds (they are in our total already)."""
+    searcher = searching.engine.searcher
+    return {record_id for record_id in ids if searcher.doc_freq("id", record_id)}
+
+
+__all__ = ["LiveResult", "answer", "live"]

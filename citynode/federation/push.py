@@ -1,8 +1,14 @@
-"""Push is a hint: after a committed write, tell the peers "pull me, I have changes up to X".
+"""Push is a hint: when the log grows, tell the peers "pull me, I have changes up to X".
 
 docs/DESIGN.md: after a write, a node POSTs a signed notice to its followers' `/fed/v1/inbox`; the
 receiver pulls. Followers are the peers we peer with (approved, not blocked): peering is mutual,
 and a notice to a peer that does not follow us is simply ignored there.
+
+The notifier is a follower of the change log (storage/log.py), like the search index: whatever
+process stored a record (the API, a CLI `publish` beside `serve`, ingest from a peer when this
+node relays), the running node sees it in the log within a second and tells its peers, so a CLI
+write reaches peers as fast as an API write. Records stored from peers are news only when this
+node relays them (`relay = true`).
 
 Fire-and-forget: a failed notice is logged and counted, nothing more, because pull (the poll
 interval) and reconcile repair anything a lost notice would have told. Bursts are debounced: a
@@ -14,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from typing import Final
 
 from citynode.errors import OutboundError
 from citynode.outbound import GuardedClient
 from citynode.storage import peers as peer_store
-from citynode.storage import records as store
 from citynode.storage.db import Database
+from citynode.storage.log import Positions
+from citynode.storage.records import StoredRecord
 from protocol.cursor import encode_cursor
 from protocol.messages import InboxNotice, encode_message
 
@@ -27,22 +35,42 @@ log = logging.getLogger("citynode.federation")
 
 ACTIVE = ("idle", "due", "syncing", "backoff")
 NOTICE_DEADLINE = 5.0
+NAME: Final = "push"
 
 
 class Notifier:
+    """The `Follower` that announces new log entries to peers."""
+
+    name = NAME
+
     def __init__(
-        self, db: Database, client: GuardedClient, self_did: str, debounce: float = 0.05
+        self,
+        db: Database,
+        client: GuardedClient,
+        self_did: str,
+        debounce: float = 0.05,
+        *,
+        relay: bool = True,
     ) -> None:
         self.db = db
         self.client = client
         self.self_did = self_did
         self.debounce = debounce
+        self.relay = relay
+        self.positions = Positions(db)
         self.stats: Counter[str] = Counter()
         self._changed = asyncio.Event()
+        self._announce = 0
 
-    def changed(self) -> None:
-        """Called after every committed write that changed the feed (cheap, never blocks)."""
-        self._changed.set()
+    async def position(self) -> int:
+        return await self.positions.load(self.name)
+
+    async def apply(self, entries: list[StoredRecord], upto: int) -> None:
+        """New entries: announce `upto` if any of them is news for peers (sent debounced)."""
+        if any(self.relay or entry.origin == self.self_did for entry in entries):
+            self._announce = max(self._announce, upto)
+            self._changed.set()
+        await self.positions.save(self.name, upto)
 
     async def run_forever(self) -> None:
         while True:
@@ -50,13 +78,12 @@ class Notifier:
             await asyncio.sleep(self.debounce)
             self._changed.clear()
             try:
-                await self.push_all()
+                await self.push_all(self._announce)
             except Exception:
                 log.exception("could not send push notices")
 
-    async def push_all(self) -> None:
-        cursor = encode_cursor(await store.last_seq(self.db.reader))
-        body = encode_message(InboxNotice(sender=self.self_did, cursor=cursor))
+    async def push_all(self, position: int) -> None:
+        body = encode_message(InboxNotice(sender=self.self_did, cursor=encode_cursor(position)))
         peers = [p for p in await peer_store.list_peers(self.db.reader) if p.sync.state in ACTIVE]
         await asyncio.gather(*(self._send(peer.base_url, body) for peer in peers))
 

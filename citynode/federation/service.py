@@ -27,6 +27,7 @@ from citynode.federation.worker import Worker
 from citynode.node import Node
 from citynode.outbound import GuardedClient
 from citynode.storage import peers as peer_store
+from citynode.storage.log import Following
 from citynode.storage.peers import Peer
 from protocol.cursor import decode_cursor
 from protocol.errors import InvalidCursor
@@ -70,7 +71,11 @@ class Federation:
         self.verifier = Verifier(config.verify_processes)
         self.directory = OriginDirectory(self.client)
         self.ingest = Ingest(node.db, did, self.keys, self.verifier, self.directory)
-        self.notifier = Notifier(node.db, self.client, did, config.push_debounce_seconds)
+        self.notifier = Notifier(
+            node.db, self.client, did, config.push_debounce_seconds, relay=config.relay
+        )
+        #: The notifier follows the change log (started with the background tasks).
+        self.notices = Following(node.db, self.notifier)
         self.worker = Worker(
             node.db,
             self.client,
@@ -78,7 +83,6 @@ class Federation:
             config,
             self.policy,
             did,
-            on_stored=self._relayed if config.relay else lambda: None,
         )
         self.peering = Peering(node, self.client, self.keys, self.policy, self.worker.wake)
         self.feed = Feed(
@@ -103,22 +107,17 @@ class Federation:
             secrets.token_urlsafe(16),
         )
 
-    def _relayed(self) -> None:
-        # Records stored from one peer are news for the others (we relay them).
-        self.notifier.changed()
-
     async def start(self, *, background: bool = True) -> None:
         """Open the client; with `background`, run the worker and the push notifier."""
         await self.client.start()
-        self.node.publisher.listeners.append(self.notifier.changed)
         if background and self.node.config.federation.worker:
             await self.worker.recover_leases()
             self._tasks.append(asyncio.create_task(self.worker.run_forever()))
             self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
+            await self.notices.start()
 
     async def close(self) -> None:
-        with contextlib.suppress(ValueError):
-            self.node.publisher.listeners.remove(self.notifier.changed)
+        await self.notices.close()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -8,7 +8,7 @@ are checked in-process: no pool starts at all unless a big page arrives.
 
 Workers get the records' JSON bytes and the keys as plain values (raw public key bytes and ISO
 times), never Python objects, so nothing unpicklable crosses; this module imports only
-`protocol` and the search text analyser, so a spawned worker starts fast.
+`protocol`, so a spawned worker starts fast.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from citynode.search.text import Analysed, analyse_columns, columns_of
 from protocol.did import KeyEntry, key_resolver
 from protocol.errors import ProtocolError
 from protocol.proofs import verify_record
@@ -78,14 +77,12 @@ def check(document: dict[str, Any], keys: dict[str, KeyEntry], allow_http: bool)
 
 def check_bodies(
     bodies: list[bytes], keys: dict[str, dict[str, KeySpec]], http_dids: frozenset[str]
-) -> list[tuple[Verdict, Analysed | None]]:
+) -> list[Verdict]:
     """Verdicts for records given as JSON bytes; `keys`: publisher DID -> key id -> spec.
 
-    Runs in a pool worker (module-level, picklable arguments). A record that holds is also
-    text-analysed for the search index here, on the worker's core: analysis is Python and would
-    otherwise run in the process that stores the page.
+    Runs in a pool worker (module-level, picklable arguments).
     """
-    verdicts: list[tuple[Verdict, Analysed | None]] = []
+    verdicts: list[Verdict] = []
     resolved: dict[str, dict[str, KeyEntry]] = {}
     for body in bodies:
         document = msgspec.json.decode(body)
@@ -93,9 +90,7 @@ def check_bodies(
         if publisher not in resolved:
             specs = keys.get(publisher, {}) if isinstance(publisher, str) else {}
             resolved[publisher] = {key_id: _entry(spec) for key_id, spec in specs.items()}
-        verdict = check(document, resolved[publisher], publisher in http_dids)
-        analysed = analyse_columns(columns_of(document)) if verdict is None else None
-        verdicts.append((verdict, analysed))
+        verdicts.append(check(document, resolved[publisher], publisher in http_dids))
     return verdicts
 
 
@@ -112,17 +107,12 @@ class Verifier:
         bodies: list[bytes],
         keys: dict[str, dict[str, KeyEntry]],
         http_dids: frozenset[str],
-    ) -> list[tuple[Verdict, Analysed | None]]:
-        """A verdict per record, with its search analysis when a pool worker already did it."""
+    ) -> list[Verdict]:
+        """A verdict per record (None when it holds)."""
         if self.processes <= 1 or len(documents) < POOL_THRESHOLD:
             return [
-                (
-                    check(
-                        doc,
-                        keys.get(doc.get("publisher", ""), {}),
-                        doc.get("publisher") in http_dids,
-                    ),
-                    None,
+                check(
+                    doc, keys.get(doc.get("publisher", ""), {}), doc.get("publisher") in http_dids
                 )
                 for doc in documents
             ]

@@ -82,7 +82,6 @@ class Worker:
         config: FederationSection,
         policy: SyncPolicy,
         self_did: str,
-        on_stored: Callable[[], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
@@ -91,7 +90,6 @@ class Worker:
         self.config = config
         self.policy = policy
         self.self_did = self_did
-        self.on_stored = on_stored
         self.clock = clock
         self.rng = random.Random()
         self.stored_by_peer: dict[str, int] = {}
@@ -269,8 +267,6 @@ class Worker:
             if caught_up:
                 await peer_store.mark_caught_up(conn, peer.did, now)
         self.stored_by_peer[peer.did] = self.stored_by_peer.get(peer.did, 0) + len(stored)
-        if stored:
-            self.on_stored()
         return len(stored)
 
     async def _reconcile(self, peer: Peer) -> Event:

@@ -1,11 +1,12 @@
-"""Answers to recent local searches, dropped as soon as anything is written.
+"""Answers to recent local searches, dropped as soon as the index changes.
 
 Search traffic repeats itself (the landing page, the popular words of the day), and a query takes
 milliseconds where serving bytes takes microseconds. An entry is keyed by the normalized query
-and valid only for the database write generation it was computed at, so a publish, an ingest or
-a withdrawal through this process invalidates every entry at once. A write by another process on
-the same database (`citynode publish` while `citynode serve` runs) is not seen by that counter,
-so an entry also expires after `MAX_AGE` seconds: such a write shows in search within a second.
+and valid only for the index position it was computed at (the change-log position the index
+had applied, `Engine.position()`), so any write the indexer applies, from this process or
+another (`citynode publish` beside `citynode serve`), invalidates every entry at once. Entries
+also expire after `MAX_AGE` seconds, which bounds how long a cached answer can outlive a
+read-only index refreshed by another process.
 """
 
 from __future__ import annotations

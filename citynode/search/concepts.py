@@ -1,22 +1,19 @@
-"""Taxonomy concepts in the index: opaque tokens per concept, and query words -> concepts.
+"""Taxonomy concepts in search: query words -> concepts, and how concepts are shown.
 
-A record tagged with a theme or SDG gets one token per concept in the `tags` FTS column
-(`"qx" + hash`: letters and digits only, so unicode61 keeps it whole, and no natural word looks
-like it). A query word that is a taxonomy label in any language (es/en/pt/fr, via
-`vocab.terms_by_label()`) is expanded to "(its stems) OR concepts:(the concept tokens)", so
-English "connectivity" finds a Spanish-only record tagged theme#connectivity.
+A record's themes and SDGs are facet fields of the index (schema.py). A run of query words that
+is a taxonomy label in any language (es/en/pt/fr labels and SDG notations, via
+`vocab.terms_by_label()`) also matches the records tagged with that concept (plan.py), so
+English "connectivity" finds a Spanish-only record tagged theme#connectivity, and the hit says
+so ("concept: Connectivity (theme)").
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
 import vocab
-from citynode.search.text import tokens
 from vocab.errors import UnknownConcept
 
 #: Lower-cased, diacritics-folded label -> concept IRIs (the shape of vocab.terms_by_label()).
@@ -30,21 +27,6 @@ SDG_PREFIX: Final = "http://metadata.un.org/sdg/"
 _SDG: Final = re.compile(r"^http://metadata\.un\.org/sdg/(\d{1,2})(?:\.[0-9a-z]{1,2})?$")
 #: Longest label (in words) looked for among consecutive query words.
 MAX_LABEL_WORDS: Final = 6
-
-
-@functools.lru_cache(maxsize=65_536)
-def token(iri: str) -> str:
-    """The index token of a concept IRI."""
-    return "qx" + hashlib.blake2b(iri.encode(), digest_size=8).hexdigest()
-
-
-CONCEPT_FACETS: Final = ("theme", "sdg_goal", "sdg_target")
-
-
-def facet_token(facet: str, value: str) -> str:
-    """The `tags` token of a facet value; a theme or SDG is its concept's token, so facet
-    filters and cross-language expansion meet on the same token."""
-    return token(value if facet in CONCEPT_FACETS else f"{facet}\x1f{value}")
 
 
 def is_indexed_concept(iri: str) -> bool:
@@ -108,14 +90,23 @@ def lookup(words: list[str], labels: LabelMap) -> dict[tuple[int, int], frozense
 _normal_cache: dict[int, tuple[LabelMap, dict[str, frozenset[str]]]] = {}
 
 
+_WORD: Final = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, as labels and query words are compared ("Well-being" ->
+    ["well", "being"])."""
+    return _WORD.findall(vocab.fold(text))
+
+
 def _normalized(labels: LabelMap) -> dict[str, frozenset[str]]:
-    """Labels re-keyed by our own tokens ("well-being" -> "well being"), as query words are."""
+    """Labels re-keyed by their folded words ("well-being" -> "well being"), as query words."""
     cached = _normal_cache.get(id(labels))
     if cached is not None and cached[0] is labels:
         return cached[1]
     result: dict[str, set[str]] = {}
     for key, iris in labels.items():
-        result.setdefault(" ".join(tokens(key)), set()).update(iris)
+        result.setdefault(" ".join(words(key)), set()).update(iris)
     frozen = {key: frozenset(value) for key, value in result.items() if key}
     if len(_normal_cache) > 8:
         _normal_cache.clear()

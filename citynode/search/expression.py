@@ -1,13 +1,16 @@
-"""Text typed by people -> an FTS5 MATCH expression that cannot fail to parse.
+"""Text typed by people -> what it asks for: words, "quoted phrases", -exclusions, concepts.
 
-We never hand user text to FTS5's query language (where `*`, `^`, `:`, `NEAR`, `AND`/`OR`/`NOT`,
-`-` and parentheses are syntax). The text is cut into words and "quoted phrases"; every word is
-analysed like indexed text (folded, stemmed) into letters-and-digits-only stems, and only those
-stems, double-quoted, reach the expression. Operators typed by people are therefore plain words
-(stopwords like "and"/"or"/"not" are dropped), and an unbalanced quote just ends at the end.
+Nothing typed is ever handed to a query language: the text is cut into pieces here and the
+engine's queries are built from analysed terms (plan.py), so `*`, `:`, `AND`, parentheses and
+unbalanced quotes are plain text and no query can fail to parse. A `-` before a word or a quoted
+phrase excludes it; anywhere else it is a separator ("low-income" is two words).
 
-Every word becomes a group "(its es/en/pt stems)"; a run of words that is a taxonomy label adds
-"OR tags:(the concept tokens)". Groups are ANDed.
+A run of consecutive words that is a taxonomy label in any language ("connectivity",
+"conectividad", "participación ciudadana", "11.2") also names that concept, so records tagged
+with it match whatever language they are written in (the hit says why).
+
+Bounded: at most `MAX_CHARS` characters and `MAX_WORDS` words and phrases are used; the rest is
+cut with a notice, so a thousand OR-ed words cannot hold the node.
 """
 
 from __future__ import annotations
@@ -18,50 +21,52 @@ from typing import Final
 
 from citynode.search import concepts
 from citynode.search.concepts import LabelMap
-from citynode.search.text import LANGUAGES, STOPWORDS, query_stems, stem, tokens
+from vocab import fold
 
-MAX_CHARS: Final = 300
-MAX_TERMS: Final = 32
-_PIECES: Final = re.compile(r'"([^"]*)"?|([^"]+)')
+MAX_CHARS: Final = 1000
+MAX_WORDS: Final = 32
+#: A quoted phrase (closing quote optional), or a run of text without quotes.
+_PIECES: Final = re.compile(r'(-?)"([^"]*)"?|((?:[^"-]|-(?!"))+)')
+#: A word with an optional leading "-" (an exclusion when it starts the word).
+_WORD: Final = re.compile(r"(?:(?<![^\W_])-)?[^\W_]+")
+#: Words dropped from queries in every language: function words of the node's main languages.
+#: (The analysers drop each language's own stopwords too; this list keeps "for" or "de" from
+#: being looked up as content words in the other languages' fields.)
+_COMMON_WORDS: Final = (
+    "a al ante con de del desde e el en entre es la las lo los o para por que se sin sobre "
+    "su sus un una unos unas y como mas muy "
+    "an and are as at be by for from has have in into is it its of on or that the their "
+    "this to was were which with we our how what who where when "
+    "ao aos as com da das do dos em na nas no nos num numa os pela pelas pelo pelos sem "
+    "uma umas uns"
+)
+COMMON: Final = frozenset(_COMMON_WORDS.split())
 
 
 @dataclass(slots=True)
 class Parsed:
-    """What the query asks for, ready for SQL and for explaining hits."""
+    """What the query asks for, ready for the engine and for explaining hits."""
 
-    match: str = ""  # the FTS5 MATCH expression ("" when there is no text to match)
-    stems: set[str] = field(default_factory=set)  # every stem a hit's text may match
-    concepts: dict[str, str] = field(default_factory=dict)  # concept IRI -> the words that named it
-    # One entry per ANDed group: (its stems, its concept IRIs), for scoring hits (query.py).
-    groups: list[tuple[frozenset[str], frozenset[str]]] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # as typed (accents kept), in order
+    phrases: list[list[str]] = field(default_factory=list)
+    excluded_words: list[str] = field(default_factory=list)
+    excluded_phrases: list[list[str]] = field(default_factory=list)
+    concepts: dict[str, str] = field(default_factory=dict)  # concept IRI -> words that named it
     notices: list[str] = field(default_factory=list)
 
-
-def _quoted(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'
-
-
-def _word_group(word: str, stems: set[str]) -> str:
-    alternatives = query_stems(word)
-    stems.update(alternatives)
-    return "(" + " OR ".join(_quoted(s) for s in alternatives) + ")"
+    @property
+    def empty(self) -> bool:
+        """No text to match (only exclusions, or nothing)."""
+        return not self.words and not self.phrases and not self.concepts
 
 
-def _phrase_group(words: list[str], stems: set[str]) -> str:
-    """One FTS5 phrase per language stemmer (the phrase's language is unknown), ORed."""
-    variants: list[str] = []
-    for lang in LANGUAGES:
-        phrase = " ".join(stem(w, lang) for w in words)
-        if phrase not in variants:
-            variants.append(phrase)
-    for phrase in variants:
-        stems.update(phrase.split())
-    return "(" + " OR ".join(_quoted(p) for p in variants) + ")"
-
-
-def _with_concepts(group: str, iris: frozenset[str]) -> str:
-    toks = " OR ".join(_quoted(concepts.token(iri)) for iri in sorted(iris))
-    return f"({group} OR {{tags}} : ({toks}))"
+def _split(text: str) -> list[tuple[bool, str]]:
+    """(excluded, word) for each word of a text."""
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        found.append((True, word[1:]) if word.startswith("-") else (False, word))
+    return found
 
 
 def parse(text: str, labels: LabelMap) -> Parsed:
@@ -70,66 +75,52 @@ def parse(text: str, labels: LabelMap) -> Parsed:
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
         parsed.notices.append(f"The query was cut to its first {MAX_CHARS} characters.")
-
-    # Pieces: ("phrase", [words]) for quoted text, ("words", [words]) for the rest.
-    pieces: list[tuple[str, list[str]]] = []
-    count = 0
-    for match in _PIECES.finditer(text):
-        quoted, loose = match.group(1), match.group(2)
-        words = tokens(quoted if quoted is not None else loose)
-        if quoted is not None:
-            content = [w for w in words if w not in STOPWORDS]
-            if content:
-                pieces.append(("phrase", words))
-                count += 1
-        else:
-            pieces.append(("words", words))
-            count += sum(1 for w in words if w not in STOPWORDS)
-    if count > MAX_TERMS:
-        parsed.notices.append(f"Only the first {MAX_TERMS} words of the query were used.")
-
-    groups: list[str] = []
     used = 0
-    for kind, words in pieces:
-        if used >= MAX_TERMS:
-            break
-        if kind == "phrase":
-            content = [w for w in words if w not in STOPWORDS]
-            own: set[str] = set()
-            group = _phrase_group(content, own)
-            hits = concepts.lookup(words, labels).get((0, len(words)))
-            parsed.stems |= own
-            parsed.groups.append((frozenset(own), hits or frozenset()))
-            if hits:
-                group = _with_concepts(group, hits)
-                parsed.concepts.update(dict.fromkeys(hits, " ".join(words)))
-            groups.append(group)
+    cut = False
+    for match in _PIECES.finditer(text):
+        minus, quoted, loose = match.group(1), match.group(2), match.group(3)
+        if quoted is not None:
+            words = [w for _, w in _split(quoted)]
+            if not words:
+                continue
+            if used >= MAX_WORDS:
+                cut = True
+                continue
             used += 1
+            if minus:
+                parsed.excluded_phrases.append(words)
+                continue
+            parsed.phrases.append(words)
+            hits = concepts.lookup([fold(w) for w in words], labels).get((0, len(words)))
+            if hits:
+                parsed.concepts.update(dict.fromkeys(sorted(hits), " ".join(words)))
             continue
-        spans = concepts.lookup(words, labels)
-        position = 0
-        while position < len(words) and used < MAX_TERMS:
-            span = next(((s, e) for (s, e) in spans if s == position), None)
-            end = span[1] if span else position + 1
-            content = [w for w in words[position:end] if w not in STOPWORDS]
-            if content:
-                own = set()
-                parts = [_word_group(w, own) for w in content[: MAX_TERMS - used]]
-                parsed.stems |= own
-                parsed.groups.append((frozenset(own), spans[span] if span else frozenset()))
-                used += len(parts)
-                group = parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
-                if span:
-                    group = _with_concepts(group, spans[span])
-                    parsed.concepts.update(
-                        dict.fromkeys(spans[span], " ".join(words[position:end]))
-                    )
-                groups.append(group)
-            position = end
-    if not groups and text.strip():
+        pieces = _split(loose)
+        kept: list[str] = []
+        for excluded, word in pieces:
+            if used >= MAX_WORDS:
+                cut = True
+                break
+            if excluded:
+                parsed.excluded_words.append(word)
+                used += 1
+            elif fold(word) not in COMMON or len(pieces) == 1:
+                kept.append(word)
+                used += 1
+        parsed.words.extend(kept)
+        # Labels are looked for over the words as typed, function words included
+        # ("plan de movilidad"), then matched against the bundled taxonomies.
+        typed = [fold(w) for excluded, w in pieces if not excluded]
+        for (start, end), iris in sorted(concepts.lookup(typed, labels).items()):
+            for iri in sorted(iris):
+                parsed.concepts.setdefault(iri, " ".join(typed[start:end]))
+    if cut:
+        parsed.notices.append(
+            f"Only the first {MAX_WORDS} words and phrases of the query were used."
+        )
+    if parsed.empty and text.strip() and not (parsed.excluded_words or parsed.excluded_phrases):
         parsed.notices.append(
             "The query has no words to search for (very common words are left out);"
             " showing recent records."
         )
-    parsed.match = " AND ".join(groups)
     return parsed

@@ -1,70 +1,57 @@
-"""Searching the local index: the query and result types, and the query plan.
+"""Searching the local index: the query and result types, and `Searching.search`, the one
+service function the API, the CLI, live search and the pages call (query in, typed result out).
 
-Why a bounded plan (measured with bench/search_bench.py, 2 vCPU, 100k records): ranking every
-match with FTS5's bm25 (`ORDER BY rank`) costs 30-50 ms for a common term at 100k and ten times
-that at 1M, and counting facets over all of those matches costs more still. So:
+Every answer ranks every match (BM25 with block-max WAND, plan.py), and its total and facet counts
+are exact: terms aggregations over every match (schema.py's columnar facet fields). The empty
+query's facet counts are the same aggregation over every record, computed once per index commit.
 
-1. Candidates: matches walked newest-indexed first (FTS5 yields rowids in order and stops at the
-   LIMIT), at most `CANDIDATES` (500), each with its small search_docs row and its analysed
-   title and summary, in one statement. Cost is bounded by the cap, not by the match count.
-   1,000 measured p99 14-25 ms at 100k (over budget on a busy machine); 500 gives 11-16 ms.
-2. If there are no more matches than that, everything is exact: every match ranked, exact
-   total, exact facet counts.
-3. If there are more, the best among the 500 newest matches are shown, the total is estimated
-   from the density of matches among the newest docids, and facet counts are over those 500;
-   the result says so (`total_exact`, `facets_exact`, a notice). A term that common carries
-   little ranking signal anyway, and one more word or a facet makes the answer exact again.
-4. Ranking is `_score` (title > summary > concept tag > body, bm25's column weights), not bm25
-   itself: see `_score` for the measurement that ruled bm25 out.
-5. The empty query (the landing page) is exact and cheap: recent records from the `modified`
-   index and facet counts from `search_facet_counts`, which indexing keeps in step.
-
-Facet filters are terms of the same MATCH (tokens in the `tags` column, see schema.py), so FTS5
-intersects them with the text by seeking through its doclists.
+A hit is read from the store by the log position the index holds for it (records rows never
+change), so it shows exactly the version that was indexed; its title and snippet are in the
+reader's language when the record has it (`lang`, else the language the query words came from).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import asyncio
+import heapq
+import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
-import aiosqlite
 import msgspec
+import tantivy
 from msgspec import Meta, Struct
 
-from citynode.search import concepts
+from citynode.search import analysis, concepts, facets, plan
 from citynode.search.concepts import LabelMap
-from citynode.search.expression import parse
-from citynode.search.index import FACET_SEP, FACETS_SEP
-from citynode.search.snippets import snippet
-from citynode.storage.search_schema import SUMMARY_WEIGHT, TAG_WEIGHT, TITLE_WEIGHT
-from protocol.records import pick_text
+from citynode.search.engine import Engine
+from citynode.search.expression import Parsed, parse
+from citynode.search.schema import FACETS, body_field, head_field
+from citynode.search.signatures import signature_of
+from citynode.search.snippets import ordered, snippet
+from citynode.storage.db import Database
+from citynode.storage.origins import all_origins
 
-FACETS: Final = (
-    "city",
-    "country",
-    "type",
-    "status",
-    "theme",
-    "sdg_goal",
-    "sdg_target",
-    "year",
-    "language",
-)
-CANDIDATES: Final = 500
 FACET_VALUES_SHOWN: Final = 50
-LANGUAGE_NAMES: Final = {"es": "Español", "en": "English", "pt": "Português"}
+#: Buckets asked of each terms aggregation, per segment and in all: counts are exact as long as
+#: a facet has fewer distinct values than this (cities are the largest: one per node).
+FACET_BUCKETS: Final = 65_000
+_decode = msgspec.json.Decoder().decode
 
 
 class SearchQuery(Struct, kw_only=True, forbid_unknown_fields=True):
-    """What a reader asks: words, facet filters (AND across facets, OR within), a language."""
+    """What a reader asks: words, facet filters (AND across facets, OR within), a language.
+
+    Facet values may be typed as people write them (`theme=connectivity`, `sdg_goal=11`) or as
+    IRIs; `lang` empty means "the language the query words came from".
+    """
 
     text: str = ""
     facets: dict[str, list[str]] = {}
-    lang: str = "en"
+    lang: str = ""
     sort: Literal["relevance", "date"] = "relevance"
     limit: Annotated[int, Meta(ge=1, le=100)] = 20
-    offset: Annotated[int, Meta(ge=0, le=10_000)] = 0  # past the candidates: an empty page
+    offset: Annotated[int, Meta(ge=0, le=10_000)] = 0
 
 
 class FacetValue(Struct, kw_only=True):
@@ -84,10 +71,11 @@ class Hit(Struct, kw_only=True):
     title: str
     title_lang: str
     snippet: str  # HTML: text escaped, matched words in <mark>
-    signature: str
+    signature: str  # verified, revoked or unverified (signatures.py)
     version: int
     modified: str
     why: list[str]
+    score: float | None = None
 
 
 class SearchResult(Struct, kw_only=True):
@@ -95,226 +83,234 @@ class SearchResult(Struct, kw_only=True):
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     notices: list[str] = []
+    #: The reader's language the titles and snippets were chosen for.
+    lang: str = "en"
+    #: Always exact since the search engine moved to tantivy; kept for API clients.
     total_exact: bool = True
     facets_exact: bool = True
+    #: The change-log position the index had applied when it answered.
+    position: int = 0
 
 
-async def fetch(conn: aiosqlite.Connection, sql: str, args: list[Any]) -> list[Any]:
-    async with conn.execute(sql, args) as cursor:
-        return list(await cursor.fetchall())
+def _aggregations() -> dict[str, Any]:
+    return {
+        name: {"terms": {"field": name, "size": FACET_BUCKETS, "segment_size": FACET_BUCKETS}}
+        for name in FACETS
+    }
 
 
-def _facet_match(facets: dict[str, list[str]]) -> str:
-    """Facet filters as MATCH terms on the tags column: AND across facets, OR within."""
-    return " AND ".join(
-        "{tags} : (" + " OR ".join(f'"{concepts.facet_token(facet, v)}"' for v in values) + ")"
-        for facet, values in facets.items()
-    )
+_AGGREGATIONS: Final = _aggregations()
 
 
-async def _candidates(
-    conn: aiosqlite.Connection, match: str
-) -> list[tuple[int, str, str, str, str, str]]:
-    """Up to CANDIDATES + 1 matches, newest first:
-    (docid, facets, modified, concepts, title stems, summary stems).
+class Searching:
+    """The node's search over its index (one per process that searches)."""
 
-    One pass: FTS5 walks its doclists by descending rowid and stops at the LIMIT, joining the
-    small search_docs row (~2 us) and reading the analysed title and summary it stores.
-    """
-    return await fetch(
-        conn,
-        "SELECT search_fts.rowid, d.facets, d.modified, d.concepts, search_fts.title,"
-        " search_fts.summary FROM search_fts JOIN search_docs d ON d.docid = search_fts.rowid"
-        " WHERE search_fts MATCH ? ORDER BY search_fts.rowid DESC LIMIT ?",
-        [match, CANDIDATES + 1],
-    )
+    def __init__(self, db: Database, engine: Engine, labels: LabelMap | None = None) -> None:
+        self.db = db
+        self.engine = engine
+        self.labels = concepts.default_labels() if labels is None else labels
+        self._everything: tuple[tantivy.Searcher, dict[str, list[tuple[str, int]]]] | None = None
+        self._origins: dict[str, Any] = {}
 
+    # The parts of a search, each over one searcher (one consistent view of the index).
 
-_Padded = list[tuple[tuple[str, ...], tuple[str, ...]]]
+    def counts(
+        self, searcher: tantivy.Searcher, query: tantivy.Query | None
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Exact counts per facet value over every match (every record for `None`)."""
+        if query is None:
+            cached = self._everything
+            if cached is not None and cached[0] is searcher:
+                return cached[1]
+        answer = searcher.aggregate(query or tantivy.Query.all_query(), _AGGREGATIONS)
+        counted = {
+            name: [(str(b["key"]), int(b["doc_count"])) for b in answer[name]["buckets"]]
+            for name in FACETS
+        }
+        if query is None:
+            self._everything = (searcher, counted)
+        return counted
 
+    def held_values(self) -> dict[str, list[str]]:
+        """Facet values the index holds (for matching typed city and country names)."""
+        counted = self.counts(self.engine.searcher, None)
+        return {name: [value for value, _ in counted[name]] for name in ("city", "country")}
 
-def _padded(groups: list[tuple[frozenset[str], frozenset[str]]]) -> _Padded:
-    return [
-        (tuple(f" {s} " for s in stems), tuple(f" {i} " for i in iris)) for stems, iris in groups
-    ]
+    def resolve(self, typed: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """Facet filters as typed -> as indexed; `BadRequest` for an unknown facet or value."""
+        held: dict[str, list[str]] | None = None
+        resolved: dict[str, list[str]] = {}
+        for name, values in typed.items():
+            chosen = [v for v in values if v.strip()]
+            if not chosen:
+                continue
+            if name in ("city", "country") and held is None:
+                held = self.held_values()
+            resolved[name] = sorted({facets.resolve(name, v, held) for v in chosen})
+        return resolved
 
+    def analysers(self, searcher: tantivy.Searcher) -> tuple[str, ...]:
+        """The analysers whose fields hold text in this index (a query looks only there)."""
+        written = {analysis.analyser_of(tag) for tag, _ in self.counts(searcher, None)["language"]}
+        return tuple(lang for lang in analysis.ANALYSERS if lang in written) or analysis.ANALYSERS
 
-def _score(groups: _Padded, title: str, summary: str, tagged: str) -> float:
-    """Field-weighted relevance of one candidate (higher is better).
+    def detect_language(self, parsed: Parsed, searcher: tantivy.Searcher) -> str | None:
+        """The language the query words most likely came from (None when nothing tells).
 
-    Not FTS5's bm25, measured and rejected for this plan: bm25 computes each term's IDF by
-    walking the term's (or phrase's) whole doclist on first use, so its cost grows with the index,
-    not with the candidate cap: 1.4 ms per common term and ~8 ms per common-word phrase at 100k,
-    ten times that at 1M, before any candidate is scored; it then costs 1-5 us per row. Here every
-    candidate matches every group already, so what remains to rank is *where* each group matched:
-    title (weight 10) over summary and keywords (4) over a concept tag (3) over body only (0).
-    The weights are bm25's column weights (schema.py); ties go to the newer record.
-    Substring tests on space-padded strings, no per-row sets: this runs 1,000 times a query.
-    """
-    title, summary, tagged = f" {title} ", f" {summary} ", f" {tagged} "
-    score = 0.0
-    for stems, iris in groups:
-        for stem in stems:
-            if stem in title:
-                score += TITLE_WEIGHT
-                break
-        for stem in stems:
-            if stem in summary:
-                score += SUMMARY_WEIGHT
-                break
-        for iri in iris:
-            if iri in tagged:
-                score += TAG_WEIGHT
-                break
-    return score
+        A word votes for a language when it is one of that language's stopwords ("for", "de",
+        "dos"), or by how common its term is in that language's text (document frequency in its
+        fields relative to the records written in that language).
+        """
+        words = [*parsed.words, *(w for p in parsed.phrases for w in p)]
+        if not words:
+            return None
+        written = dict(self.counts(searcher, None).get("language", []))
+        votes: dict[str, float] = {}
+        for word in words:
+            for lang in analysis.STEMMED:
+                found = analysis.terms(word, lang)
+                if not found:  # a stopword of this language
+                    votes[lang] = votes.get(lang, 0.0) + 1.0
+                    continue
+                documents = sum(n for tag, n in written.items() if tag.split("-")[0] == lang)
+                if not documents:
+                    continue
+                frequency = searcher.doc_freq(head_field(lang), found[0]) + searcher.doc_freq(
+                    body_field(lang), found[0]
+                )
+                if frequency:
+                    votes[lang] = votes.get(lang, 0.0) + min(1.0, 4 * frequency / documents)
+        if not votes:
+            return None
+        best = max(sorted(votes), key=lambda lang: votes[lang])
+        return best if votes[best] > 0 else None
 
-
-async def _estimate(conn: aiosqlite.Connection, lowest: int) -> int:
-    """Matches among the newest docids, scaled to the whole docid range (gaps left by deletions
-    thin both alike). Docid arithmetic, not count(*): counting the window cost 5-9 ms."""
-    rows = await fetch(
-        conn,
-        "SELECT (SELECT min(docid) FROM search_docs), (SELECT max(docid) FROM search_docs)",
-        [],
-    )
-    low, high = rows[0]
-    estimate = CANDIDATES * (high - low + 1) / max(high - lowest + 1, 1)
-    return max(CANDIDATES + 1, int(round(estimate, -2)))
-
-
-def _facet_label(facet: str, value: str, lang: str) -> str:
-    if facet in ("theme", "sdg_goal", "sdg_target", "status"):
-        return concepts.label(value, lang)
-    if facet == "language":
-        return LANGUAGE_NAMES.get(value, value)
-    return value
-
-
-def _facet_lists(counted: list[tuple[str, int]], lang: str) -> dict[str, list[FacetValue]]:
-    result: dict[str, list[FacetValue]] = {facet: [] for facet in FACETS}
-    for key, count in sorted(counted, key=lambda item: (-item[1], item[0])):
-        facet, _, value = key.partition(FACET_SEP)
-        shown = result.get(facet)
-        if shown is not None and len(shown) < FACET_VALUES_SHOWN:
-            shown.append(
-                FacetValue(value=value, label=_facet_label(facet, value, lang), count=count)
-            )
-    return result
-
-
-async def _count_facets(conn: aiosqlite.Connection) -> list[tuple[str, int]]:
-    """Counts per facet value over the whole index, as indexing keeps them."""
-    rows = await fetch(conn, "SELECT facet || char(31) || value, n FROM search_facet_counts", [])
-    return [(key, int(n)) for key, n in rows]
-
-
-def _count(facets: list[str]) -> list[tuple[str, int]]:
-    """Counts per facet value over the candidates (one join and one split: ~1 ms for 500)."""
-    return list(Counter(FACETS_SEP.join(facets).split(FACETS_SEP)).items()) if facets else []
-
-
-async def hits_for(
-    conn: aiosqlite.Connection, docids: list[int], stems: set[str], found: dict[str, str], lang: str
-) -> list[Hit]:
-    if not docids:
-        return []
-    rows = await fetch(
-        conn,
-        "SELECT d.docid, id, type, city, country, base_url, version, modified, signature,"
-        " concepts, texts FROM search_docs d JOIN search_texts t ON t.docid = d.docid"
-        " WHERE d.docid IN (SELECT value FROM json_each(?))",
-        [msgspec.json.encode(docids).decode()],
-    )
-    by_docid = {row[0]: row for row in rows}
-    hits = []
-    for docid in docids:
-        row = by_docid.get(docid)
-        if row is None:
-            continue
-        texts = msgspec.json.decode(row[10])
-        title_lang, title = pick_text(texts.get("title") or {}, lang)
-        text, matched = snippet(texts, lang, stems)
-        tagged = set(row[9].split())
-        why = ["text"] if matched else []
-        why.extend(
-            f"concept: {concepts.label(iri, lang)} ({concepts.kind(iri)})"
-            for iri in sorted(found)
-            if iri in tagged
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """Run a query against the local index (read-only)."""
+        filters = self.resolve(query.facets)
+        parsed = parse(query.text, self.labels)
+        searcher = self.engine.searcher
+        position = self.engine.position()
+        lang = query.lang or self.detect_language(parsed, searcher) or "en"
+        built = plan.build(self.engine.index.schema, parsed, filters, self.analysers(searcher))
+        notices = list(parsed.notices)
+        everything = not built.has_text and not filters and not parsed.excluded_words
+        everything = everything and not parsed.excluded_phrases
+        by_date = query.sort == "date" or not built.has_text
+        # The engine's work runs in a thread (tantivy releases the GIL while it searches and
+        # counts), so a heavy query does not hold the event loop and two can run on two cores.
+        seqs, scores, counted = await asyncio.to_thread(
+            self._ranked, searcher, built.query, query, None if everything else built.query, by_date
         )
-        hits.append(
-            Hit(
-                id=row[1],
-                type=row[2],
-                city=row[3],
-                country=row[4],
-                origin=row[5],
-                title=title,
-                title_lang=title_lang,
-                snippet=text,
-                signature=row[8],
-                version=row[6],
-                modified=row[7],
-                why=(why or ["text"]) if stems else why,
-            )
-        )
-    return hits
-
-
-async def search(
-    conn: aiosqlite.Connection, query: SearchQuery, *, labels: LabelMap | None = None
-) -> SearchResult:
-    """Run a query against the local index (read-only; any connection to the database)."""
-    parsed = parse(query.text, concepts.default_labels() if labels is None else labels)
-    notices = list(parsed.notices)
-    facets = {f: sorted(set(v)) for f, v in query.facets.items() if v}
-    unknown = [f for f in facets if f not in FACETS]
-    if unknown:
-        notices.append(f"Unknown facet: {', '.join(sorted(unknown))}.")
-        return SearchResult(total=0, hits=[], facets=_facet_lists([], query.lang), notices=notices)
-
-    text_match = parsed.match
-    if not text_match and not facets:
-        # The landing page: exact and cheap, from the modified index and the kept counts.
-        counted = await _count_facets(conn)
-        total = sum(n for key, n in counted if key.startswith("type" + FACET_SEP))
-        rows = await fetch(
-            conn,
-            "SELECT docid FROM search_docs ORDER BY modified DESC LIMIT ? OFFSET ?",
-            [query.limit, query.offset],
-        )
-        page = [row[0] for row in rows]
+        total = sum(n for _, n in counted["type"])
+        hits = await self.hits(seqs, scores, lang, built.terms, parsed.concepts)
         return SearchResult(
             total=total,
-            hits=await hits_for(conn, page, set(), {}, query.lang),
-            facets=_facet_lists(counted, query.lang),
+            hits=hits,
+            facets=_facet_lists(counted, lang),
             notices=notices,
+            lang=lang,
+            position=position,
         )
 
-    match = " AND ".join(p for p in (text_match and f"({text_match})", _facet_match(facets)) if p)
-    ranked = bool(text_match) and query.sort == "relevance"
-    found = await _candidates(conn, match)
-    if not found:
-        return SearchResult(total=0, hits=[], facets=_facet_lists([], query.lang), notices=notices)
-    exact = len(found) <= CANDIDATES
-    found = found[:CANDIDATES]
-    total = len(found) if exact else await _estimate(conn, found[-1][0])
-    if not exact:
-        notices.append(
-            f"More than {CANDIDATES:,} records match: the best among the {CANDIDATES:,} most "
-            "recently indexed are shown and counts are estimates. Add words or filters to narrow."
+    def _ranked(
+        self,
+        searcher: tantivy.Searcher,
+        ranked: tantivy.Query,
+        query: SearchQuery,
+        counted: tantivy.Query | None,
+        by_date: bool,
+    ) -> tuple[list[int], list[float | None], dict[str, list[tuple[str, int]]]]:
+        """The page of hits (log positions and scores) and the exact facet counts."""
+        if by_date:
+            found = searcher.search(
+                ranked,
+                query.limit,
+                count=False,
+                order_by_field="modified",
+                offset=query.offset,
+                order=tantivy.Order.Desc,
+            )
+        else:
+            found = searcher.search(ranked, query.limit, count=False, offset=query.offset)
+        addresses = [address for _, address in found.hits]
+        seqs = (
+            [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
         )
-    if ranked:
-        groups = _padded(parsed.groups)
-        found.sort(key=lambda row: (_score(groups, row[4], row[5], row[3]), row[0]), reverse=True)
-    else:
-        found.sort(key=lambda row: (row[2], row[0]), reverse=True)
-    page = [row[0] for row in found[query.offset : query.offset + query.limit]]
-    counted = _count([row[1] for row in found])
-    return SearchResult(
-        total=total,
-        hits=await hits_for(conn, page, parsed.stems, parsed.concepts, query.lang),
-        facets=_facet_lists(counted, query.lang),
-        notices=notices,
-        total_exact=exact,
-        facets_exact=exact,
-    )
+        scores: list[float | None] = [None if by_date else float(sc) for sc, _ in found.hits]
+        return seqs, scores, self.counts(searcher, counted)
+
+    async def city_of(self, did: str) -> str | None:
+        """The city of an origin node (None when the node is unknown)."""
+        if did not in self._origins:
+            self._origins = await all_origins(self.db.reader)
+        origin = self._origins.get(did)
+        return origin.city if origin else None
+
+    async def hits(
+        self,
+        seqs: list[int],
+        scores: list[float | None],
+        lang: str,
+        terms: Mapping[str, set[str]],
+        named: Mapping[str, str],
+    ) -> list[Hit]:
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        async with self.db.reader.execute(
+            f"SELECT seq, origin, body FROM records WHERE seq IN ({marks})", seqs
+        ) as cursor:
+            rows = {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+        if any(rows[s][0] not in self._origins for s in seqs if s in rows):
+            self._origins = await all_origins(self.db.reader)
+        hits = []
+        for seq, score in zip(seqs, scores, strict=True):
+            if seq not in rows:
+                continue
+            did, body = rows[seq]
+            doc = _decode(body)
+            origin = self._origins.get(did)
+            title_lang, title = next(iter(ordered(doc.get("title") or {}, lang)), ("", ""))
+            text, matched = snippet(doc, lang, terms)
+            tagged = {*(doc.get("themes") or ()), *(doc.get("sdgs") or ())}
+            tagged |= {g for g in map(concepts.sdg_goal, doc.get("sdgs") or ()) if g}
+            why = ["text"] if matched else []
+            why.extend(
+                f"concept: {concepts.label(iri, lang)} ({concepts.kind(iri)})"
+                for iri in named
+                if iri in tagged
+            )
+            hits.append(
+                Hit(
+                    id=doc["id"],
+                    type=doc.get("type", ""),
+                    city=origin.city if origin else "",
+                    country=origin.country if origin else "",
+                    origin=origin.base_url if origin else "",
+                    title=title,
+                    title_lang=title_lang,
+                    snippet=text,
+                    signature=signature_of(doc),
+                    version=int(doc.get("version", 1)),
+                    modified=str(doc.get("modified", "")),
+                    why=(why or ["text"]) if terms or named else why,
+                    score=None if score is None or math.isnan(score) else round(score, 4),
+                )
+            )
+        return hits
+
+
+def _facet_lists(
+    counted: Mapping[str, list[tuple[str, int]]], lang: str
+) -> dict[str, list[FacetValue]]:
+    result: dict[str, list[FacetValue]] = {}
+    for name in FACETS:
+        values = heapq.nsmallest(
+            FACET_VALUES_SHOWN, counted.get(name, []), key=lambda item: (-item[1], item[0])
+        )
+        result[name] = [
+            FacetValue(value=value, label=facets.label(name, value, lang), count=count)
+            for value, count in values[:FACET_VALUES_SHOWN]
+        ]
+    return result

@@ -1,51 +1,58 @@
 """Similar practices in other cities: shared themes/SDGs and shared words, own city excluded.
 
-One MATCH: (the record's concept tokens OR its most telling title/summary stems) NOT its city's
-tag, ranked by search's field-weighted score (each shared concept and each shared word is a group),
-so a record sharing two themes and title words ranks above one sharing a single SDG. Bounded
-like search (the newest CANDIDATES matches), since an OR of common words matches much of the
-index.
+One query: the record's concepts (themes, SDG goals and targets) and the most telling words of
+its title and summary, OR-ed and ranked by BM25 like any search, minus the record's own city.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-import aiosqlite
+from tantivy import Occur, Query
 
-from citynode.search import concepts
-from citynode.search.query import Hit, _candidates, _padded, _score, fetch, hits_for
+from citynode.search import concepts, plan
+from citynode.search.expression import COMMON, Parsed
+from citynode.search.query import Hit, Searching
+from citynode.storage import records as store
 
-MAX_TERMS: Final = 12
+MAX_WORDS: Final = 12
 
 
 async def similar(
-    conn: aiosqlite.Connection, record_id: str, *, limit: int = 5, lang: str = "en"
+    searching: Searching, record_id: str, *, limit: int = 5, lang: str = "en"
 ) -> list[Hit]:
-    """Up to `limit` records from other cities most like `record_id` (empty if not indexed)."""
-    rows = await fetch(
-        conn,
-        "SELECT d.docid, d.city, d.concepts, f.title, f.summary FROM search_docs d"
-        " JOIN search_fts f ON f.rowid = d.docid WHERE d.id = ?",
-        [record_id],
-    )
-    if not rows:
+    """Up to `limit` records from other cities most like `record_id` (empty if not held)."""
+    stored = await store.get_current(searching.db.reader, record_id)
+    if stored is None or stored.type == "Tombstone":
         return []
-    docid, city, tagged, title, summary = rows[0]
-    iris = tagged.split()
-    # Title stems first (they say what the practice is), then summary stems, each once.
-    terms = list(dict.fromkeys([*title.split(), *summary.split()]))[:MAX_TERMS]
-    alternatives = [f'"{concepts.token(iri)}"' for iri in iris] + [f'"{t}"' for t in terms]
-    if not alternatives:
+    doc = stored.document()
+    words: list[str] = []
+    for name in ("title", "summary"):
+        for text in (doc.get(name) or {}).values():
+            words.extend(w for w in concepts.words(text) if w not in COMMON and len(w) > 2)
+    iris = [*(doc.get("themes") or ()), *(doc.get("sdgs") or ())]
+    iris += [g for g in map(concepts.sdg_goal, doc.get("sdgs") or ()) if g]
+    parsed = Parsed(words=list(dict.fromkeys(words))[:MAX_WORDS], concepts=dict.fromkeys(iris, ""))
+    engine = searching.engine
+    built = plan.build(engine.index.schema, parsed, {}, searching.analysers(engine.searcher))
+    if not built.has_text:
         return []
-    match = (
-        "(" + " OR ".join(alternatives) + f') NOT {{tags}} : "{concepts.facet_token("city", city)}"'
+    held = searching.counts(engine.searcher, None)
+    own = await searching.city_of(stored.origin)
+    query = Query.boolean_query(
+        [
+            (Occur.Must, built.query),
+            (Occur.MustNot, Query.term_query(engine.index.schema, "id", record_id)),
+            *(
+                [(Occur.MustNot, Query.term_query(engine.index.schema, "city", own))]
+                if own and any(v == own for v, _ in held["city"])
+                else []
+            ),
+        ]
     )
-    found = await _candidates(conn, match)
-    groups = _padded(
-        [(frozenset(), frozenset([iri])) for iri in iris]
-        + [(frozenset([t]), frozenset()) for t in terms]
-    )
-    found.sort(key=lambda row: (_score(groups, row[4], row[5], row[3]), row[0]), reverse=True)
-    page = [row[0] for row in found[:limit] if row[0] != docid]
-    return await hits_for(conn, page, set(terms), dict.fromkeys(iris, ""), lang)
+    searcher = engine.searcher
+    found = searcher.search(query, limit, count=False)
+    addresses = [address for _, address in found.hits]
+    seqs = [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
+    scores: list[float | None] = [float(score) for score, _ in found.hits]
+    return await searching.hits(seqs, scores, lang, built.terms, parsed.concepts)

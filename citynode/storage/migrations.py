@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import aiosqlite
 
-from citynode.storage.search_schema import STATEMENTS as SEARCH_STATEMENTS
-
 _RECORDS = (
     # Every version ever accepted, immutable, keyed by (id, version). `seq` is the changes-feed
     # position: AUTOINCREMENT never reuses a value, so a cursor stays valid forever.
@@ -71,6 +69,38 @@ _RECORDS = (
     )""",
 )
 
+# The SQLite FTS5 search tables of v0.1.0, as released (never edit a released migration). The
+# search index moved to tantivy (citynode/search/engine.py); migration 5 drops these tables.
+_SEARCH_FTS5 = (
+    """CREATE VIRTUAL TABLE search_fts USING fts5(
+        title, summary, body, tags,
+        tokenize = 'unicode61 remove_diacritics 2'
+    )""",
+    "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0, 3.0)')",
+    """CREATE TABLE search_docs (
+        docid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        city TEXT NOT NULL,
+        country TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        modified TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        concepts TEXT NOT NULL,
+        facets TEXT NOT NULL
+    )""",
+    "CREATE TABLE search_texts (docid INTEGER PRIMARY KEY, texts BLOB NOT NULL)",
+    "CREATE INDEX search_docs_modified ON search_docs (modified)",
+    """CREATE TABLE search_facet_counts (
+        facet TEXT NOT NULL,
+        value TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (facet, value)
+    ) WITHOUT ROWID""",
+)
+
 _PEERS = (
     # One row per peer node (federation). `sync` is the persisted state machine
     # (protocol/sync.py, encode_peer_sync); `state` and `next_attempt_at` are copies of two of
@@ -102,6 +132,15 @@ _LOG_POSITIONS = (
     )""",
 )
 
+_DROP_SEARCH_FTS5 = (
+    # The search index is a tantivy index beside the database now, built from the change log
+    # (citynode/search/); the FTS5 tables it replaces are dropped (the index rebuilds itself).
+    "DROP TABLE IF EXISTS search_fts",
+    "DROP TABLE IF EXISTS search_docs",
+    "DROP TABLE IF EXISTS search_texts",
+    "DROP TABLE IF EXISTS search_facet_counts",
+)
+
 _PAGES = (
     # Links between records, read from the signed JSON (storage/overview.py uses the very same
     # expressions): the results of a practice and the practices adapted from it are index
@@ -121,9 +160,10 @@ _PAGES = (
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
-    tuple(SEARCH_STATEMENTS),
+    _SEARCH_FTS5,
     _PEERS,
     _LOG_POSITIONS,
+    _DROP_SEARCH_FTS5,
     _PAGES,
 )
 

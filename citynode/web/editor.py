@@ -19,6 +19,7 @@ from citynode.web.keys import NODE
 from citynode.web.params import read_path
 from citynode.web.records import SLUG_ROUTE, SlugPath
 from citynode.web.responses import respond
+from citynode.web.search import Searchable, searchable_write
 
 routes = Routes("editor")
 
@@ -41,10 +42,19 @@ DRAFTS = Body(
 )
 
 
-class PublishSummary(msgspec.Struct, kw_only=True):
-    """What happened to each record of the request, in order."""
+class PublishSummary(Searchable, kw_only=True):
+    """What happened to each record of the request, in order, and whether search has it yet."""
 
     records: list[Published]
+
+
+class WithdrawSummary(Searchable, kw_only=True):
+    """The tombstone published, and whether search has dropped the record yet."""
+
+    id: str
+    version: int
+    type: str
+    outcome: str
 
 
 class WithdrawBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -104,7 +114,8 @@ async def create_records(request: web.Request) -> web.Response:
     await require_editor(request)
     drafts = await _drafts(request)
     outcomes = await request.app[NODE].publisher.publish(drafts, require_new=True)
-    return respond(PublishSummary(records=outcomes), status=201)
+    searchable = await searchable_write(request)
+    return respond(PublishSummary(records=outcomes, **searchable), status=201)
 
 
 @routes.put(
@@ -131,7 +142,8 @@ async def update_record(request: web.Request) -> web.Response:
         )
     draft = {**drafts[0], "id": record_id}
     outcomes = await node.publisher.publish([draft])
-    return respond(PublishSummary(records=outcomes))
+    searchable = await searchable_write(request)
+    return respond(PublishSummary(records=outcomes, **searchable))
 
 
 @routes.delete(
@@ -139,7 +151,7 @@ async def update_record(request: web.Request) -> web.Response:
     summary="Withdraw a record (publishes a signed tombstone)",
     path=SlugPath,
     body=Body({"application/json": WithdrawBody}, required=False),
-    responses={200: Published},
+    responses={200: WithdrawSummary},
     errors=(404, 410, 422),
     auth="editor",
 )
@@ -154,4 +166,6 @@ async def withdraw_record(request: web.Request) -> web.Response:
             body, WithdrawBody, expected='{"reason": {"es": "...", "en": "..."}}'
         ).reason
     record_id = records_base(node.config.base_url) + slug
-    return respond(await node.publisher.withdraw(record_id, reason))
+    outcome = await node.publisher.withdraw(record_id, reason)
+    searchable = await searchable_write(request)
+    return respond(WithdrawSummary(**msgspec.structs.asdict(outcome), **searchable))

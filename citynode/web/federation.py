@@ -19,7 +19,7 @@ from citynode.federation import live_search
 from citynode.federation.errors import PeerRefused
 from citynode.storage import peers as peer_store
 from citynode.web.contract import Body, Routes
-from citynode.web.keys import FEDERATION, NODE
+from citynode.web.keys import FEDERATION, NODE, SEARCH
 from citynode.web.params import read_query
 from citynode.web.responses import respond
 from protocol.messages import (
@@ -128,7 +128,8 @@ async def peers(request: web.Request) -> web.Response:
 )
 async def live_search_answer(request: web.Request) -> web.Response:
     _, body = await signed(request)
-    return _message_response(await live_search.answer(request.app[NODE], body))
+    searching = request.app[SEARCH].searching
+    return _message_response(await live_search.answer(request.app[NODE], searching, body))
 
 
 @routes.post(

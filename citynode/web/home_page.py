@@ -11,12 +11,12 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from citynode.search.query import SearchQuery, search
+from citynode.search.query import SearchQuery
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.storage.overview import city_summaries
 from citynode.web.contract import Routes
-from citynode.web.keys import NODE
+from citynode.web.keys import NODE, SEARCH
 from citynode.web.render import Page, add_page, reply
 from citynode.web.wellknown import descriptor
 
@@ -52,7 +52,7 @@ async def cities_of(request: web.Request) -> list[dict[str, Any]]:
 async def home(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)
-    found = await search(node.db.reader, SearchQuery(limit=NEWEST, lang=page.lang))
+    found = await request.app[SEARCH].searching.search(SearchQuery(limit=NEWEST, lang=page.lang))
     cities = await cities_of(request)
     info: dict[str, Any] = msgspec.to_builtins(descriptor(request))
     info["records_published"] = await store.count_current(node.db.reader, node.identity.did)

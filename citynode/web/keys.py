@@ -8,6 +8,7 @@ from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
 from citynode.search.cache import SearchCache
+from citynode.search.service import SearchService
 from citynode.storage.log import Following
 from citynode.web.contract import Operation
 from citynode.web.csv_jobs import ImportJobs
@@ -23,5 +24,8 @@ OPERATIONS = web.AppKey("operations", list[Operation])
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: The node's search: index, indexer (a follower of the change log) and searches
+#: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
+SEARCH = web.AppKey("search", SearchService)
 #: CSV uploads being published from the editor page (web/csv_jobs.py), by job id.
 IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)

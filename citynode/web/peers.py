@@ -12,12 +12,14 @@ from citynode.errors import BadRequest
 from citynode.federation.peering import peer_did
 from citynode.federation.service import peer_view
 from citynode.federation.worker import PeerOutcome
+from citynode.storage.log import Lag
 from citynode.storage.peers import Peer
 from citynode.web.bodies import read_json
 from citynode.web.contract import Body, Routes
 from citynode.web.editor import require_editor
 from citynode.web.keys import FEDERATION
 from citynode.web.responses import respond
+from citynode.web.wellknown import followers_lag
 
 routes = Routes("peers")
 
@@ -53,6 +55,8 @@ class PeerView(msgspec.Struct, kw_only=True):
 
 class PeerList(msgspec.Struct, kw_only=True):
     peers: list[PeerView]
+    #: How far the search index and push notices are behind the store (`entries`, `seconds`).
+    index_lag: dict[str, Lag] = {}
 
 
 class SyncReport(msgspec.Struct, kw_only=True):
@@ -94,7 +98,7 @@ def _shown(request: web.Request, peer: Peer) -> PeerView:
 async def list_peers(request: web.Request) -> web.Response:
     await require_editor(request)
     views = await request.app[FEDERATION].peer_views()
-    return respond(PeerList(peers=[_view(v) for v in views]))
+    return respond(PeerList(peers=[_view(v) for v in views], index_lag=followers_lag(request)))
 
 
 @routes.post(

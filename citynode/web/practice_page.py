@@ -26,7 +26,7 @@ from citynode.storage.overview import adaptations_of, results_of
 from citynode.web import record_fields
 from citynode.web.charts import Point, Reference, Series, line_chart, number, year_of
 from citynode.web.contract import Routes
-from citynode.web.keys import NODE
+from citynode.web.keys import NODE, SEARCH
 from citynode.web.provenance import signature_state
 from citynode.web.render import Page, add_page, html, wants_json
 from citynode.web.views import ROLES, text_of
@@ -173,7 +173,9 @@ async def practice_values(
         for r in await adaptations_of(conn, row.id)
     ]
     similar_hits = (
-        msgspec.to_builtins(await similar(conn, row.id, limit=5, lang=lang))
+        msgspec.to_builtins(
+            await similar(request.app[SEARCH].searching, row.id, limit=5, lang=lang)
+        )
         if kind != "Tombstone"
         else []
     )

@@ -15,9 +15,9 @@ import msgspec
 from aiohttp import web
 
 from citynode.federation import live_search
-from citynode.search.query import FACETS, SearchQuery, search
+from citynode.search.query import FACETS, SearchQuery
 from citynode.web.contract import Routes
-from citynode.web.keys import FEDERATION, NODE
+from citynode.web.keys import FEDERATION, NODE, SEARCH
 from citynode.web.render import Page, add_page, reply
 from citynode.web.views import toggled
 
@@ -68,11 +68,12 @@ async def search_page(request: web.Request) -> web.StreamResponse:
     live = request.query.get("live") == "1"
     missing: list[str] = []
     if live:
-        result = await live_search.live(node, request.app[FEDERATION].client, query)
+        searching = request.app[SEARCH].searching
+        result = await live_search.live(node, searching, request.app[FEDERATION].client, query)
         found: dict[str, Any] = msgspec.to_builtins(result)
         missing = result.missing
     else:
-        found = msgspec.to_builtins(await search(node.db.reader, query))
+        found = msgspec.to_builtins(await request.app[SEARCH].searching.search(query))
     pairs = [(k, v) for k, v in request.query.items() if k not in ("lang", "format")]
     chosen = {(k, v) for k, v in pairs if k in FACETS}
     pages = max(1, -(-int(found["total"]) // PER_PAGE))

@@ -10,8 +10,9 @@ from aiohttp import web
 
 import vocab
 from citynode.federation.directory import own_descriptor
+from citynode.storage.log import Lag
 from citynode.web.contract import Reply, Routes
-from citynode.web.keys import NODE
+from citynode.web.keys import FOLLOWINGS, NODE
 from citynode.web.responses import respond
 from protocol.messages import Endpoints, NodeDescriptor
 from protocol.records import CONTEXT_URL
@@ -36,6 +37,9 @@ class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
 
     endpoints: PublicEndpoints
     illustrative: bool = False
+    #: How far each view of the change log (the search index, push notices...) is behind the
+    #: store: entries not yet applied, and for how many seconds.
+    index_lag: dict[str, Lag] = msgspec.field(default_factory=dict, name="index_lag")
 
 
 class NodeHome(NodeInfo, tag="NodeDescriptor", kw_only=True):
@@ -55,7 +59,14 @@ def descriptor(request: web.Request) -> NodeInfo:
         openapi=f"{base}/openapi.json",
         search_api=f"{base}/api/search",
     )
-    return NodeInfo(**fields, illustrative=config.node.illustrative)
+    return NodeInfo(
+        **fields, illustrative=config.node.illustrative, index_lag=followers_lag(request)
+    )
+
+
+def followers_lag(request: web.Request) -> dict[str, Lag]:
+    """Each change-log follower of this app (search index, push notices...) and its lag."""
+    return {lag.follower: lag for lag in (f.lag() for f in request.app[FOLLOWINGS])}
 
 
 @routes.get(
