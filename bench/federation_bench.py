@@ -30,11 +30,10 @@ from tantivy import Query
 from bench.node_bench import draft
 from citynode.config import build_config, load_config
 from citynode.node import Node, create_home
-from citynode.publishing import new_version_of
 from citynode.server import start_server
 from citynode.storage import log as change_log
 from citynode.storage.records import append as store_append
-from citynode.storage.records import now_utc
+from citynode.storage.records import new_version_of, now_utc
 from citynode.web.keys import FEDERATION, NODE, SEARCH
 from protocol import proofs
 from protocol.records import RECORD_CONTEXT, parse_record

@@ -18,12 +18,21 @@ import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import urlsplit
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from citynode.errors import OutboundConnectionFailed, OutboundRefused
+from protocol.did import base_url_from_did
 
-__all__ = ["AddressPolicy", "GuardedResolver", "IPAddress", "address_category"]
+__all__ = [
+    "AddressPolicy",
+    "GuardedResolver",
+    "IPAddress",
+    "address_category",
+    "did_scheme",
+    "is_loopback_host",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -142,3 +151,23 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """Loopback nodes (tests, the demo) run plain http; every other node must use https.
+
+    An address, not a name that merely starts like one: "127.example.org" is a public name.
+    """
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def did_scheme(did: str) -> str:
+    """The scheme a did:web's documents are fetched with (did:web itself always means https)."""
+    return "http" if is_loopback_host(urlsplit(base_url_from_did(did)).hostname) else "https"

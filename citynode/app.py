@@ -108,13 +108,19 @@ async def _close_imports(app: web.Application) -> None:
 async def _node_context(app: web.Application) -> AsyncIterator[None]:
     async with Node.opened(app[CONFIG].home_path) as node:
         app[NODE] = node
-        flusher = asyncio.create_task(_flush_rejections(node))
+        tasks = [
+            asyncio.create_task(_flush_rejections(node)),
+            # Key rotations and revocations by other processes take effect here at once.
+            asyncio.create_task(node.watch_keys()),
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def _flush_rejections(node: Node) -> None:

@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser("verify", help="check a record's signature: who signed, with which key")
     verify.add_argument("source", help="a record file or URL")
+    verify.add_argument(
+        "--home", type=Path, help="use this node's address rules (its allow_private_peers)"
+    )
+    verify.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow loopback and private addresses (refused by default, as the node does)",
+    )
     verify.set_defaults(run=commands.verify)
 
     token = sub.add_parser("token", help="editor API tokens")
@@ -93,13 +101,33 @@ def build_parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="create a bearer token for the editor API")
     _home(create)
     create.add_argument("--label", default="editor", help="who or what the token is for")
+    create.add_argument(
+        "--expires", help="valid for a time (12h, 90d, 8w) or until a UTC date (2027-01-31)"
+    )
     create.set_defaults(run=commands.token_create)
+    listing = token_sub.add_parser("list", help="tokens: label, state, created, expiry")
+    _home(listing)
+    listing.set_defaults(run=commands.token_list)
+    revoke_token = token_sub.add_parser("revoke", help="refuse a token from now on")
+    _home(revoke_token)
+    revoke_token.add_argument("token_id", help="the id `token list` shows")
+    revoke_token.set_defaults(run=commands.token_revoke)
 
     key = sub.add_parser("key", help="signing keys")
     key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
     rotate = key_sub.add_parser("rotate", help="retire the signing key and start a new one")
     _home(rotate)
+    rotate.add_argument(
+        "--resign",
+        action="store_true",
+        help="also re-sign this node's records under the new key (as new versions)",
+    )
     rotate.set_defaults(run=commands.key_rotate)
+    resign = key_sub.add_parser(
+        "resign", help="re-sign records signed by older keys under the current key"
+    )
+    _home(resign)
+    resign.set_defaults(run=commands.key_resign)
     revoke = key_sub.add_parser("revoke", help="mark a key compromised (from a time on)")
     _home(revoke)
     revoke.add_argument("key_id", help="e.g. key-1")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,11 +21,12 @@ from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
 from citynode.progress import Progress
-from citynode.publishing import BatchInvalid
+from citynode.resigning import resign
 from citynode.server import serving
 from citynode.storage import records as store
 from citynode.storage.db import Database
-from citynode.storage.tokens import add_token, new_token
+from citynode.storage.tokens import add_token, list_tokens, new_token, revoke_token
+from citynode.validation import BatchInvalid
 from citynode.verification import verify_source
 
 
@@ -151,19 +154,78 @@ async def export(args: argparse.Namespace) -> int:
 
 
 async def verify(args: argparse.Namespace) -> int:
-    report = await verify_source(args.source)
+    allow_private = args.allow_private
+    if args.home is not None:
+        allow_private = allow_private or load_config(args.home).federation.allow_private_peers
+    report = await verify_source(args.source, allow_private=allow_private)
     for line in report.lines():
         print(line)
     return 0 if report.holds else 1
 
 
+_DURATION = re.compile(r"^(\d{1,5})([hdw])$")
+_UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def expiry(text: str, now: datetime) -> str:
+    """`--expires`: a duration (12h, 90d, 8w) or a UTC date or time; the expiry time."""
+    match = _DURATION.match(text.strip())
+    if match:
+        moment = now + timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(
+                f"--expires {text}: give a duration (12h, 90d, 8w) or a date (2027-01-31)"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    if moment <= now:
+        raise ConfigError(f"--expires {text} is not in the future")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 async def token_create(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    expires = expiry(args.expires, datetime.now(UTC)) if args.expires else None
     token_id, token = new_token()
     async with Database.opened(config.database_path) as db, db.transaction() as conn:
-        await add_token(conn, token_id, token, args.label, store.now_utc())
+        await add_token(conn, token_id, token, args.label, store.now_utc(), expires)
     print(token)
-    print(f"token {token_id} for '{args.label}': shown once, keep it safe", file=sys.stderr)
+    until = f", valid until {expires}" if expires else ""
+    print(f"token {token_id} for '{args.label}'{until}: shown once, keep it safe", file=sys.stderr)
+    return 0
+
+
+async def token_list(args: argparse.Namespace) -> int:
+    config = load_config(args.home)
+    async with Database.opened(config.database_path) as db:
+        tokens = await list_tokens(db.reader)
+    if not tokens:
+        print(f"no tokens yet: create one with `citynode token create --home {args.home}`")
+        return 0
+    now = store.now_utc()
+    header = ("TOKEN", "LABEL", "STATE", "CREATED", "EXPIRES", "REVOKED")
+    rows = [
+        (t.token_id, t.label, t.state(now), t.created, t.expires or "never", t.revoked or "-")
+        for t in tokens
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+async def token_revoke(args: argparse.Namespace) -> int:
+    config = load_config(args.home)
+    async with Database.opened(config.database_path) as db, db.transaction() as conn:
+        if not await revoke_token(conn, args.token_id, store.now_utc()):
+            raise ConfigError(
+                f"there is no active token '{args.token_id}' (see `citynode token list`)",
+                token=args.token_id,
+            )
+    print(f"token {args.token_id} revoked: requests with it are refused from now on")
     return 0
 
 
@@ -172,17 +234,41 @@ async def key_rotate(args: argparse.Namespace) -> int:
     async with Database.opened(config.database_path) as db, db.transaction() as conn:
         key_id = await rotate_key(conn, config.keys_path, store.now_utc())
     print(f"new signing key {key_id}; the old key stays listed so old records keep verifying")
+    print("a running node signs with it at once and tells its peers", file=sys.stderr)
+    if args.resign:
+        await _resign(args.home)
     return 0
+
+
+async def _resign(home: Path) -> None:
+    async with Node.opened(home) as node:
+        count = await store.count_current(node.db.reader, node.identity.did)
+        progress = Progress(count, "re-signing") if count >= 200 else None
+        outcomes = await resign(node.publisher, progress=progress)
+        if progress:
+            progress.done()
+    print(f"re-signed {len(outcomes)} record(s) as new versions under the new key")
 
 
 async def key_revoke(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    at = args.at or store.now_utc()
     async with Database.opened(config.database_path) as db, db.transaction() as conn:
-        await revoke_key(conn, args.key_id, args.at or store.now_utc())
+        new_key = await revoke_key(conn, config.keys_path, args.key_id, at)
+    print(f"key {args.key_id} revoked from {at}: records it signed from then on show as revoked")
+    if new_key:
+        print(f"it was the signing key: the node signs with the new key {new_key} now")
     print(
-        f"key {args.key_id} revoked; records it signed after that time are rejected. "
-        "Run `citynode key rotate` if it was the signing key."
+        "re-sign this node's records under the current key with `citynode key rotate --resign`"
+        if not new_key
+        else "re-sign the records it signed with `citynode key resign`",
+        file=sys.stderr,
     )
+    return 0
+
+
+async def key_resign(args: argparse.Namespace) -> int:
+    await _resign(args.home)
     return 0
 
 

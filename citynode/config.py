@@ -65,10 +65,13 @@ class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
     # DID documents: kept this long, and re-read on an unknown key id at most once per refresh.
     did_cache_seconds: Annotated[float, Meta(ge=0)] = 300.0
     did_refresh_seconds: Annotated[float, Meta(ge=0)] = 5.0
-    # Signed /fed/ requests: accepted age, and a token bucket per signer DID.
+    # Signed /fed/ requests: accepted age, a token bucket per verified signer DID, and one per
+    # source address charged before the signature is checked (federation/inbound.py).
     signature_max_age_seconds: Annotated[int, Meta(ge=1, le=3600)] = 300
     inbound_rate_per_second: Annotated[float, Meta(gt=0)] = 50.0
     inbound_burst: Annotated[int, Meta(ge=1)] = 200
+    inbound_source_rate_per_second: Annotated[float, Meta(gt=0)] = 100.0
+    inbound_source_burst: Annotated[int, Meta(ge=1)] = 400
     # Processes verifying large pages in parallel: 0 = one per CPU, 1 = verify in-process.
     verify_processes: Annotated[int, Meta(ge=0, le=64)] = 0
 

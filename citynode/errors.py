@@ -19,6 +19,8 @@ class NodeError(Exception):
         super().__init__(message)
         self.message = message
         self.detail: dict[str, Any] = {k: v for k, v in detail.items() if v is not None}
+        #: Response headers the error needs (`WWW-Authenticate` on a 401).
+        self.headers: dict[str, str] = {}
 
 
 class BadRequest(NodeError):
@@ -27,8 +29,19 @@ class BadRequest(NodeError):
 
 
 class Unauthorized(NodeError):
+    """No valid editor token. The answer carries the Bearer challenge (RFC 6750 section 3):
+    `error="invalid_token"` when a token was sent but is unknown, revoked or expired."""
+
     code = "unauthorized"
     status = 401
+
+    def __init__(self, message: str, *, invalid_token: bool = False, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        challenge = 'Bearer realm="citynode"'
+        if invalid_token:
+            reason = message.replace("\\", "").replace('"', "'")
+            challenge += f', error="invalid_token", error_description="{reason}"'
+        self.headers["WWW-Authenticate"] = challenge
 
 
 class Forbidden(NodeError):
@@ -49,6 +62,13 @@ class NotAcceptable(NodeError):
 class Conflict(NodeError):
     code = "conflict"
     status = 409
+
+
+class PreconditionFailed(NodeError):
+    """`If-Match` named a version that is not the one held (RFC 9110 section 13.1.1)."""
+
+    code = "precondition_failed"
+    status = 412
 
 
 class Gone(NodeError):

@@ -326,20 +326,29 @@ class GuardedClient:
         self.stats["ssrf_refused"] += 1
 
     def _check_url(self, url: str | URL) -> URL:
-        """Refuse a URL before any connection: scheme, credentials, IP literals, odd numbers."""
+        """Refuse a URL before any connection: IP literals, odd numbers, scheme, credentials.
+
+        A refused address is named before a refused scheme: "127.0.0.1 is a loopback address"
+        tells the operator more than "the scheme http is not allowed".
+        """
         try:
             target = url if isinstance(url, URL) else URL(url)
         except (ValueError, TypeError):
             raise OutboundBadUrl(f"not a URL: {str(url)[:200]!r}") from None
+        host = (target.raw_host or "").rstrip(".").lower()
+        if host:
+            self._check_host(host)
         if target.scheme not in ("https", "http") or (
             target.scheme == "http" and not self.allow_http
         ):
             raise OutboundBadUrl(f"the scheme of {target} is not allowed", url=str(target))
         if target.user is not None or target.password is not None:
             raise OutboundBadUrl("URLs with credentials are not requested", url=str(target))
-        host = (target.raw_host or "").rstrip(".").lower()
         if not host:
             raise OutboundBadUrl(f"{target} has no host", url=str(target))
+        return target
+
+    def _check_host(self, host: str) -> None:
         try:
             address = ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
@@ -350,7 +359,7 @@ class GuardedClient:
                 raise OutboundRefused(
                     f"{host} is not a canonical IP address", host=host, reason="numeric"
                 ) from None
-            return target
+            return
         reason = self.policy.refusal(address)
         if reason is not None:
             self._refused(host, reason)
@@ -359,7 +368,6 @@ class GuardedClient:
                 host=host,
                 reason=reason,
             )
-        return target
 
     def _redirect_target(self, method: str, current: URL, response: OutboundResponse) -> URL:
         if method not in ("GET", "HEAD"):

@@ -9,23 +9,25 @@ every draft is checked before anything is written, and one transaction stores th
 from __future__ import annotations
 
 import asyncio
-import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
+import aiosqlite
 import msgspec
-from rdflib import Graph
 
-import vocab
-from citynode.errors import BadRequest, Conflict, Gone, NotFound
-from citynode.identity import NodeIdentity
+from citynode.errors import BadRequest, Conflict, Gone, NotFound, PreconditionFailed
+from citynode.identity import Keyring, NodeIdentity
 from citynode.origins import Origin
+from citynode.record_ids import records_base, resolve_iri, slug_of, slugify, version_iri
 from citynode.storage import records as store
 from citynode.storage.db import Database
+from citynode.validation import check_shapes, raise_batch_errors
 from protocol import proofs
+from protocol.did import parse_timestamp
 from protocol.errors import InvalidRecord
 from protocol.records import (
+    MAX_RECORD_BYTES,
     PRACTICE_TYPES,
     RECORD_CONTEXT,
     Record,
@@ -40,70 +42,68 @@ from protocol.records import (
 NODE_FIELDS: Final = frozenset(
     {"@context", "version", "previousVersion", "issued", "modified", "publisher", "proof"}
 )
-#: One signed record may not be larger than this (peers enforce the same limit).
-MAX_RECORD_BYTES: Final = 256 * 1024
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
 class Published(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     version: int
     type: str
-    outcome: str  # "created" | "updated" | "unchanged" | "withdrawn"
-
-
-class BatchInvalid(InvalidRecord):
-    """Several drafts are invalid; `detail["errors"]` lists each one."""
-
-    code = "invalid_records"
-
-
-def records_base(base_url: str) -> str:
-    return f"{base_url}/records/"
-
-
-def slug_of(record_id: str, base_url: str) -> str:
-    prefix = records_base(base_url)
-    if not record_id.startswith(prefix) or not SLUG.match(record_id[len(prefix) :]):
-        raise InvalidRecord(
-            f"record id {record_id} must be {prefix}<slug> (slug: lowercase letters, digits and "
-            "hyphens)",
-            record=record_id,
-            field="id",
-            rule="id-under-base-url",
-        )
-    return record_id[len(prefix) :]
-
-
-def slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:60].strip("-")
-    return slug or "record"
-
-
-def resolve_iri(value: str, base_url: str) -> str:
-    """A relative record IRI ("records/x" or "/records/x") resolved against the base URL."""
-    if value.startswith(("http://", "https://")):
-        return value
-    return f"{base_url}/{value.lstrip('/')}"
+    outcome: str  # "created" | "updated" | "unchanged" | "withdrawn" | "resigned"
 
 
 def _content(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in NODE_FIELDS}
 
 
-def version_iri(record_id: str, version: int) -> str:
-    return f"{record_id}/versions/{version}"
+#: What `If-Match` asked for, per record id: one of these versions, or None for "*" (any).
+Expectations = Mapping[str, frozenset[int] | None]
+
+
+@dataclass
+class _Entry:
+    """One draft of a batch and the version built for it against `held`."""
+
+    position: int
+    draft: dict[str, Any]
+    record_id: str
+    held: int | None
+    record: Record
+    outcome: Published
+
+
+@dataclass
+class _Plan:
+    entries: list[_Entry]
+    stamp: str
+    stamp_given: bool
+    require_new: bool
+    batch_practices: set[str] = field(default_factory=set)
 
 
 class Publisher:
-    """Turns drafts into signed record versions for one node."""
+    """Turns drafts into signed record versions for one node.
 
-    def __init__(self, db: Database, identity: NodeIdentity, origin: Origin) -> None:
+    Why versions are settled inside the write transaction: two writers (two API requests, or
+    a CLI `publish` beside `serve`) that both read "version 1 is held" would both build a
+    version 2, and the store keeps one of them while both hear "updated, version 2" (issue 7,
+    "A lost update"). So a batch is planned and checked (structure, SHACL) against the store
+    as it is, outside the write lock, and then, inside the write transaction (`BEGIN
+    IMMEDIATE`: one writer across processes), the held versions are read again; a draft whose
+    record moved meanwhile is built again on the new version, `If-Match` is judged there, and
+    the signing key is the one the keys table holds at that moment. Every writer then gets
+    the truth about its own version, and the views that follow the change log (the search
+    index, push notices) see exactly what was stored.
+    """
+
+    def __init__(self, db: Database, keyring: Keyring, origin: Origin) -> None:
         self.db = db
-        self.identity = identity
+        self.keyring = keyring
         self.origin = origin
-        self.base_url = identity.base_url
+        self.base_url = keyring.base_url
+
+    @property
+    def identity(self) -> NodeIdentity:
+        return self.keyring.identity
 
     def _draft_id(self, draft: dict[str, Any], taken: set[str]) -> str:
         raw = draft.get("id")
@@ -121,26 +121,28 @@ class Publisher:
             n += 1
         return record_id
 
-    async def _unused_id(self, draft: dict[str, Any], taken: set[str]) -> str:
+    async def _unused_id(
+        self, conn: aiosqlite.Connection, draft: dict[str, Any], taken: set[str]
+    ) -> str:
         """A fresh id for a draft without one: ids are never reused, even after withdrawal."""
         record_id = self._draft_id(draft, taken)
         if draft.get("id"):
             return record_id
         stem, n = record_id, 2
-        while record_id in taken or await store.get_current(self.db.reader, record_id):
+        while record_id in taken or await store.get_current(conn, record_id):
             record_id = f"{stem}-{n}"
             n += 1
         return record_id
 
-    async def prepare(
-        self, drafts: list[dict[str, Any]], now: str, *, require_new: bool = False
-    ) -> tuple[list[Record], list[Published]]:
+    async def _plan(
+        self,
+        conn: aiosqlite.Connection,
+        drafts: list[dict[str, Any]],
+        plan: _Plan,
+    ) -> None:
         """Check every draft and build its next version; raise one error listing every problem."""
         errors: list[dict[str, Any]] = []
-        built: list[Record] = []
-        outcomes: list[Published] = []
         taken: set[str] = set()
-        batch_practices: set[str] = set()
         pending: list[tuple[int, dict[str, Any], str]] = []
         for position, draft in enumerate(drafts):
             try:
@@ -154,7 +156,7 @@ class Publisher:
                         field="@context",
                         rule="bundled-context",
                     )
-                record_id = await self._unused_id(draft, taken)
+                record_id = await self._unused_id(conn, draft, taken)
                 if record_id in taken:
                     raise InvalidRecord(
                         f"record {record_id} appears twice in this batch",
@@ -164,36 +166,65 @@ class Publisher:
                     )
                 taken.add(record_id)
                 if draft.get("type") in PRACTICE_TYPES:
-                    batch_practices.add(record_id)
+                    plan.batch_practices.add(record_id)
                 pending.append((position, draft, record_id))
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
-        held = await store.held_versions(self.db.reader, [rid for _, _, rid in pending])
+        held = await store.held_versions(conn, [rid for _, _, rid in pending])
         for position, draft, record_id in pending:
             try:
                 record, outcome = await self._next_version(
-                    draft, record_id, held.get(record_id), now, require_new, batch_practices
+                    conn, draft, record_id, held.get(record_id), plan
                 )
-                built.append(record)
-                outcomes.append(outcome)
+                plan.entries.append(
+                    _Entry(position, draft, record_id, held.get(record_id), record, outcome)
+                )
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
-        if errors:
-            first = errors[0]["message"]
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise BatchInvalid(f"{first}{more}; nothing was published", errors=errors)
-        return built, outcomes
+        raise_batch_errors(errors)
+
+    async def _settle(
+        self, conn: aiosqlite.Connection, plan: _Plan, expected: Expectations | None
+    ) -> None:
+        """Inside the write transaction: build again what moved since the plan was made."""
+        await self.keyring.refresh(conn)
+        restamp = not plan.stamp_given and _signs_later(self.identity, plan.stamp)
+        if restamp:
+            # A key rotated after the plan was stamped: its proofs may not predate the key.
+            plan.stamp = store.now_utc()
+        held = await store.held_versions(conn, [entry.record_id for entry in plan.entries])
+        if expected:
+            _check_expectations(expected, held)
+        taken = {entry.record_id for entry in plan.entries}
+        errors: list[dict[str, Any]] = []
+        for entry in plan.entries:
+            now_held = held.get(entry.record_id)
+            if now_held == entry.held and not restamp:
+                continue
+            try:
+                if now_held is not None and entry.held is None and not entry.draft.get("id"):
+                    # Another writer took the id made up for this draft: make up another.
+                    taken.discard(entry.record_id)
+                    entry.record_id = await self._unused_id(conn, entry.draft, taken)
+                    taken.add(entry.record_id)
+                    now_held = None
+                entry.held = now_held
+                entry.record, entry.outcome = await self._next_version(
+                    conn, entry.draft, entry.record_id, now_held, plan
+                )
+            except InvalidRecord as exc:
+                errors.append({"position": entry.position, "message": exc.message, **exc.detail})
+        raise_batch_errors(errors)
 
     async def _next_version(
         self,
+        conn: aiosqlite.Connection,
         draft: dict[str, Any],
         record_id: str,
         held: int | None,
-        now: str,
-        require_new: bool,
-        batch_practices: set[str],
+        plan: _Plan,
     ) -> tuple[Record, Published]:
-        current = await store.get_current(self.db.reader, record_id) if held else None
+        current = await store.get_current(conn, record_id) if held else None
         if current is not None and current.type == "Tombstone":
             raise InvalidRecord(
                 f"record {record_id} was withdrawn; withdrawn ids are never reused",
@@ -201,7 +232,7 @@ class Publisher:
                 field="id",
                 rule="id-never-reused",
             )
-        if current is not None and require_new:
+        if current is not None and plan.require_new:
             raise InvalidRecord(
                 f"record {record_id} already exists; update it with PUT",
                 record=record_id,
@@ -218,8 +249,8 @@ class Publisher:
             "@context": RECORD_CONTEXT,
             **document,
             "version": version,
-            "issued": previous["issued"] if previous else now,
-            "modified": now,
+            "issued": previous["issued"] if previous else plan.stamp,
+            "modified": plan.stamp,
             "publisher": self.identity.did,
         }
         if current is not None:
@@ -232,7 +263,7 @@ class Publisher:
                 id=record_id, version=version - 1, type=record_type(record), outcome="unchanged"
             )
         if isinstance(record, Result):
-            await self._check_result_of(record, batch_practices)
+            await self._check_result_of(conn, record, plan.batch_practices)
         return record, Published(
             id=record_id,
             version=version,
@@ -240,11 +271,13 @@ class Publisher:
             outcome="updated" if current is not None else "created",
         )
 
-    async def _check_result_of(self, record: Result, batch_practices: set[str]) -> None:
+    async def _check_result_of(
+        self, conn: aiosqlite.Connection, record: Result, batch_practices: set[str]
+    ) -> None:
         target = record.result_of
         if target in batch_practices:
             return
-        held = await store.get_current(self.db.reader, target)
+        held = await store.get_current(conn, target)
         if held is None or held.type not in PRACTICE_TYPES:
             raise InvalidRecord(
                 f"record {record.id}: resultOf {target} is not a practice held by this node",
@@ -254,12 +287,14 @@ class Publisher:
             )
 
     def sign(self, record: Record) -> tuple[dict[str, Any], bytes]:
+        """The signed JSON of a record, with the key the node signs with now."""
+        identity = self.identity
         document = record_to_builtins(record)
         document.pop("proof", None)
         signed = proofs.sign(
             document,
-            self.identity.active.private_key,
-            self.identity.verification_method,
+            identity.active.private_key,
+            identity.verification_method,
             record.modified,
         )
         body = msgspec.json.encode(signed)
@@ -278,6 +313,7 @@ class Publisher:
         *,
         now: str | None = None,
         require_new: bool = False,
+        expected: Expectations | None = None,
         progress: Callable[[int], None] | None = None,
         shacl: bool = True,
     ) -> list[Published]:
@@ -285,109 +321,112 @@ class Publisher:
 
         Validation is the Structs (every record) and then the SHACL shapes (`shacl`, in a worker
         thread: about 5 ms a record, so bulk paths that already passed the shapes may skip it).
+        `expected` (from `If-Match`): the version each record must be at, else
+        `PreconditionFailed` and nothing is written.
         """
-        stamp = now or store.now_utc()
-        records, outcomes = await self.prepare(drafts, stamp, require_new=require_new)
+        plan = _Plan(
+            entries=[],
+            stamp=now or store.now_utc(),
+            stamp_given=now is not None,
+            require_new=require_new,
+        )
+        await self._plan(self.db.reader, drafts, plan)
         if shacl:
             changed = [
-                (position, record)
-                for position, (record, outcome) in enumerate(zip(records, outcomes, strict=True))
-                if outcome.outcome != "unchanged"
+                (entry.position, entry.record)
+                for entry in plan.entries
+                if entry.outcome.outcome != "unchanged"
             ]
             await asyncio.to_thread(check_shapes, changed)
-        items: list[store.NewVersion] = []
-        for record, outcome in zip(records, outcomes, strict=True):
-            if outcome.outcome == "unchanged":
-                continue
-            signed, body = self.sign(record)
-            items.append(new_version_of(signed, body))
-            if progress is not None:
-                progress(1)
-        if items:
-            # Only the store: the search index, push notices and every other view follow the
-            # change log (storage/log.py) and pick this write up from there.
-            async with self.db.transaction() as conn:
-                await store.append(conn, items)
-        return outcomes
+        async with self.db.transaction() as conn:
+            await self._settle(conn, plan, expected)
+            items: list[store.NewVersion] = []
+            for entry in plan.entries:
+                if entry.outcome.outcome == "unchanged":
+                    continue
+                signed, body = self.sign(entry.record)
+                items.append(store.new_version_of(signed, body))
+                if progress is not None:
+                    progress(1)
+            if items:
+                # Only the store: the search index, push notices and every other view follow
+                # the change log (storage/log.py) and pick this write up from there.
+                stored = await store.append(conn, items)
+                if len(stored) != len(items):  # cannot happen while we hold the write lock
+                    raise RuntimeError("a settled version was not stored; nothing was written")
+        return [entry.outcome for entry in plan.entries]
 
     async def withdraw(
-        self, record_id: str, reason: dict[str, str] | None = None, *, now: str | None = None
+        self,
+        record_id: str,
+        reason: dict[str, str] | None = None,
+        *,
+        now: str | None = None,
+        expected: Expectations | None = None,
     ) -> Published:
-        """Publish a signed tombstone for a record of this node."""
+        """Publish a signed tombstone for a record of this node (read and written in one
+        write transaction, so a concurrent update is never silently dropped)."""
         record_id = resolve_iri(record_id, self.base_url)
         slug_of(record_id, self.base_url)
-        stamp = now or store.now_utc()
-        current = await store.get_current(self.db.reader, record_id)
-        if current is None:
-            raise NotFound(f"there is no record {record_id} on this node", record=record_id)
-        if current.type == "Tombstone":
-            raise Gone(f"record {record_id} was already withdrawn", record=record_id)
-        previous = current.document()
-        if previous.get("publisher") != self.identity.did:
-            raise Conflict(f"record {record_id} was not published by this node", record=record_id)
-        tombstone: dict[str, Any] = {
-            "@context": RECORD_CONTEXT,
-            "type": "Tombstone",
-            "id": record_id,
-            "version": current.version + 1,
-            "previousVersion": version_iri(record_id, current.version),
-            "issued": previous["issued"],
-            "modified": stamp,
-            "publisher": self.identity.did,
-            "formerType": current.type,
-        }
-        if reason:
-            tombstone["reason"] = reason
-        record = parse_record(tombstone)
-        signed, body = self.sign(record)
         async with self.db.transaction() as conn:
-            await store.append(conn, [new_version_of(signed, body)])
+            await self.keyring.refresh(conn)
+            stamp = now or store.now_utc()
+            current = await store.get_current(conn, record_id)
+            if expected:
+                held = {record_id: current.version} if current is not None else {}
+                _check_expectations(expected, held)
+            if current is None:
+                raise NotFound(f"there is no record {record_id} on this node", record=record_id)
+            if current.type == "Tombstone":
+                raise Gone(f"record {record_id} was already withdrawn", record=record_id)
+            previous = current.document()
+            if previous.get("publisher") != self.identity.did:
+                raise Conflict(
+                    f"record {record_id} was not published by this node", record=record_id
+                )
+            tombstone: dict[str, Any] = {
+                "@context": RECORD_CONTEXT,
+                "type": "Tombstone",
+                "id": record_id,
+                "version": current.version + 1,
+                "previousVersion": version_iri(record_id, current.version),
+                "issued": previous["issued"],
+                "modified": stamp,
+                "publisher": self.identity.did,
+                "formerType": current.type,
+            }
+            if reason:
+                tombstone["reason"] = reason
+            signed, body = self.sign(parse_record(tombstone))
+            await store.append(conn, [store.new_version_of(signed, body)])
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )
 
 
-def check_shapes(records: list[tuple[int, Record]]) -> None:
-    """Run the SHACL shapes over (batch position, record) pairs; one error lists every violation."""
-    if not records:
-        return
-    graph = Graph()
-    positions: dict[str, int] = {}
-    for position, record in records:
-        positions[record.id] = position
-        graph += vocab.record_graph(record_to_builtins(record))
-    violations = vocab.validate_graph(graph)
-    if not violations:
-        return
-    errors = [
-        {
-            "position": positions.get(v.focus),
-            "record": v.focus if v.focus in positions else None,
-            "field": v.path,
-            "rule": "shacl",
-            "message": f"record {v.focus}: {v.message}" if v.focus in positions else v.message,
-        }
-        for v in violations
-    ]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    raise BatchInvalid(f"{errors[0]['message']}{more}; nothing was published", errors=errors)
+def _signs_later(identity: NodeIdentity, stamp: str) -> bool:
+    """Whether the active key started after `stamp` (a proof dated then would not verify)."""
+    created = next(k.created for k in identity.keys if k.fragment == identity.active.key_id)
+    return created > parse_timestamp(stamp)
+
+
+def _check_expectations(expected: Expectations, held: Mapping[str, int]) -> None:
+    for record_id, versions in expected.items():
+        version = held.get(record_id)
+        if version is None or (versions is not None and version not in versions):
+            wanted = "any version" if versions is None else ", ".join(map(str, sorted(versions)))
+            now = f"version {version}" if version is not None else "not held"
+            raise PreconditionFailed(
+                f"record {record_id} is {now}, not {wanted} as If-Match asked: someone changed "
+                "it meanwhile; read it again (its ETag) and retry",
+                record=record_id,
+                current_version=version,
+                expected=None if versions is None else sorted(versions),
+            )
 
 
 def record_type(record: Record) -> str:
     return type(record).__name__
-
-
-def new_version_of(signed: dict[str, Any], body: bytes) -> store.NewVersion:
-    """The storage row for a signed record (federation ingest uses it too)."""
-    return store.NewVersion(
-        id=signed["id"],
-        version=signed["version"],
-        type=signed["type"],
-        origin=signed["publisher"],
-        modified=signed["modified"],
-        status=signed.get("status"),
-        body=body,
-    )
 
 
 def require_draft_list(payload: Any) -> list[dict[str, Any]]:

@@ -1,13 +1,19 @@
 """Checking a record's signature from the outside: `citynode verify FILE|URL`.
 
 The record's publisher is a did:web; its DID document is fetched over HTTP (through the guarded
-client), the key is looked up there, and the proof is checked with the same code peers use.
+client), the key is looked up there, and the proof is checked with the same code peers use. The
+DID document is read fresh every time, so a key revoked since the record was signed shows at once.
+
+The guarded client keeps the node's address rules (citynode/addresses.py): a record URL, or a
+publisher DID inside a record, naming a loopback, private or metadata address is refused unless
+the operator allows private addresses (`--allow-private`, or `--home` of a node whose config
+allows private peers). A record file is data from anywhere, and its publisher DID decides where
+the check reaches.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +21,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from citynode.errors import BadRequest
+from citynode.addresses import did_scheme
+from citynode.errors import BadRequest, OutboundError
 from citynode.outbound import GuardedClient
 from protocol.did import (
-    base_url_from_did,
     did_document_url,
     key_resolver,
     keys_from_document,
@@ -28,26 +34,6 @@ from protocol.errors import ProtocolError
 from protocol.proofs import verify_record
 
 Fetch = Callable[[str], Awaitable[bytes]]
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """Loopback nodes (tests, the demo) run plain http; every other node must use https.
-
-    An address, not a name that merely starts like one: "127.example.org" is a public name.
-    """
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def did_scheme(did: str) -> str:
-    """The scheme a did:web's documents are fetched with (did:web itself always means https)."""
-    return "http" if is_loopback_host(urlsplit(base_url_from_did(did)).hostname) else "https"
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -74,6 +60,8 @@ class Report(msgspec.Struct, kw_only=True):
                 "signature: holds (eddsa-jcs-2022, key listed in the publisher's DID "
                 "document and valid when it signed)"
             )
+        elif self.problem_code == "key_revoked":
+            out.append(f"signature: REVOKED: {self.problem} [{self.problem_code}]")
         else:
             out.append(f"signature: DOES NOT HOLD: {self.problem} [{self.problem_code}]")
         return out
@@ -102,18 +90,20 @@ async def check_document(document: dict[str, Any], fetch: Fetch, source: str) ->
     except ProtocolError as exc:
         report.problem, report.problem_code = exc.message, exc.code
         return report
-    except BadRequest as exc:
+    except (BadRequest, OutboundError) as exc:
         report.problem, report.problem_code = exc.message, exc.code
         return report
     report.holds = True
     return report
 
 
-async def verify_source(source: str) -> Report:
-    """Verify a record file or URL (the CLI's `verify`)."""
-    # The operator names the address, so private and loopback addresses are allowed here:
-    # the SSRF guard protects the node from addresses that *peers* hand it.
-    async with GuardedClient(allow_private=True, allow_http=True) as client:
+async def verify_source(source: str, *, allow_private: bool = False) -> Report:
+    """Verify a record file or URL (the CLI's `verify`), under the node's address rules.
+
+    Plain http is allowed only where private addresses are (loopback test nodes), as for the
+    node's own federation client.
+    """
+    async with GuardedClient(allow_private=allow_private, allow_http=allow_private) as client:
 
         async def fetch(url: str) -> bytes:
             return await client.get_json(

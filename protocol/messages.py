@@ -32,6 +32,7 @@ __all__ = [
     "DigestResponse",
     "Endpoints",
     "InboxNotice",
+    "KeyNotice",
     "Limits",
     "Message",
     "NodeDescriptor",
@@ -139,6 +140,19 @@ class InboxNotice(_Message):
     sender: str
     cursor: str
     kind: str = "changes"
+
+
+class KeyNotice(_Message):
+    """Posted to `/fed/v1/inbox` when signing keys changed (a rotation or a revocation):
+    re-read the DID document of `did` now, instead of when the cached copy expires.
+
+    `did` is the sender itself, or, from a relay, an origin whose records the relay serves. A
+    hint only: the receiver trusts nothing in it but re-reads `did`'s own DID document, at most
+    once per its refresh gap, and only for DIDs whose records it holds.
+    """
+
+    sender: str
+    did: str
 
 
 class PeerRequest(_Message):
@@ -251,6 +265,7 @@ Message = (
     NodeDescriptor
     | ChangesPage
     | InboxNotice
+    | KeyNotice
     | PeerRequest
     | PeerResponse
     | DigestRequest

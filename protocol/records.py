@@ -26,6 +26,8 @@ DATA_INTEGRITY_CONTEXT_URL: Final = "https://w3id.org/security/data-integrity/v2
 RECORD_CONTEXT: Final = [CONTEXT_URL, DATA_INTEGRITY_CONTEXT_URL]
 SHAPES_VERSION: Final = "https://w3id.org/citynode/shapes/v1"
 DEFAULT_LICENSE: Final = "https://creativecommons.org/licenses/by/4.0/"
+#: One signed record (its JSON bytes) may not be larger than this; every node enforces it.
+MAX_RECORD_BYTES: Final = 256 * 1024
 
 #: Languages a record's text may be written in.
 LANGUAGES: Final = ("es", "en", "pt")

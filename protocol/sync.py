@@ -33,6 +33,8 @@ Notices and backoff
   backoff keeps growing. After any other failure (rate limited, refused, invalid data...) a
   notice never shortens the wait: the peer cannot talk us out of a backoff it caused.
 - `pending_approval`, `blocked`, `removed`: ignored.
+- The operator's "sync now" (`SyncRequested`) on a `syncing` peer is remembered the same way:
+  the pull under way may have read the feed before the change they are asking about.
 
 Backoff is exponential with full jitter: the ceiling is `min(cap, base[kind] * 2**(failures-1))`
 and the delay is uniform in `[min_delay, ceiling]`; a server's Retry-After raises it (up to cap).
@@ -408,6 +410,10 @@ def transition(
         case SyncRequested():
             if state in ("idle", "due", "backoff"):
                 return replace(peer, state="due", next_attempt_at=now)
+            if state == "syncing":
+                # A pull is under way and may have read the feed before the change the
+                # operator is asking about: pull again as soon as it ends.
+                return replace(peer, notice_pending=True)
             return peer
     return peer  # pragma: no cover - every event is matched above
 

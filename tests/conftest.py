@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import make_home
 from tests.support import RunningNode, start_node
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
@@ -35,3 +36,9 @@ async def node_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[
 @pytest.fixture
 async def medellin(node_factory: Callable[..., Awaitable[RunningNode]]) -> RunningNode:
     return await node_factory("Medellín")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A node's home folder made with `citynode init` (for tests that run the CLI)."""
+    return make_home(tmp_path)

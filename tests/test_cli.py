@@ -5,82 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
+from tests.cli_support import citynode, served
 from tests.drafts import practice, result
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "citynode" / "samples"
-
-
-def citynode(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "citynode.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    if check and done.returncode != 0:
-        raise AssertionError(f"citynode {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "medellin"
-    port = free_port()
-    citynode(
-        "init",
-        "--home",
-        str(home),
-        "--url",
-        f"http://127.0.0.1:{port}",
-        "--name",
-        "Medellín",
-        "--country",
-        "CO",
-        "--allow-private-peers",
-    )
-    return home
-
-
-@contextmanager
-def served(home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """`citynode serve` in its own process; stopped (and its pipes closed) at the end."""
-    config = (home / "citynode.toml").read_text()
-    url = next(line.split('"')[1] for line in config.splitlines() if line.startswith("base_url"))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "citynode.cli", "serve", "--home", str(home)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "serving" in line, line
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.communicate(timeout=10)
 
 
 def test_init_publish_export_withdraw(home: Path, tmp_path: Path) -> None:
@@ -130,16 +63,25 @@ def test_verify_a_file_and_a_url_against_the_running_node(home: Path, tmp_path: 
     drafts.write_text(json.dumps(practice("medata")))
     citynode("publish", "--home", str(home), str(drafts))
     with served(home) as (_, url):
-        done = citynode("verify", f"{url}/records/medata")
+        done = citynode("verify", "--home", str(home), f"{url}/records/medata")
         assert "signature: holds" in done.stdout and "#key-1" in done.stdout
         exported = json.loads(citynode("export", "--home", str(home), "--format", "jsonld").stdout)
         record = tmp_path / "record.json"
         record.write_text(json.dumps(exported[0]))
-        assert "signature: holds" in citynode("verify", str(record)).stdout
+        assert "signature: holds" in citynode("verify", "--allow-private", str(record)).stdout
         exported[0]["title"]["es"] = "Cambiado"
         record.write_text(json.dumps(exported[0]))
-        done = citynode("verify", str(record), check=False)
+        done = citynode("verify", "--allow-private", str(record), check=False)
         assert done.returncode == 1 and "signature_mismatch" in done.stdout
+        # Without leave, loopback and private addresses are refused, as the node refuses them:
+        # the record URL itself, and the publisher's DID document a record file points at.
+        done = citynode("verify", f"{url}/records/medata", check=False)
+        assert done.returncode == 1 and "loopback address" in done.stderr, done
+        done = citynode("verify", str(record), check=False)
+        assert done.returncode == 1 and "loopback address" in done.stdout, done.stdout
+        for private in ("http://10.1.2.3/records/x", "https://169.254.169.254/latest"):
+            done = citynode("verify", private, check=False)
+            assert done.returncode == 1 and "does not contact" in done.stderr + done.stdout, done
 
 
 def test_acknowledged_write_survives_a_crash(home: Path) -> None:
@@ -168,13 +110,13 @@ def test_key_rotation_keeps_old_records_verifiable(home: Path, tmp_path: Path) -
     drafts.write_text(json.dumps(practice("new")))
     citynode("publish", "--home", str(home), str(drafts))
     with served(home) as (_, url):
-        old = citynode("verify", f"{url}/records/old").stdout
-        new = citynode("verify", f"{url}/records/new").stdout
+        old = citynode("verify", "--home", str(home), f"{url}/records/old").stdout
+        new = citynode("verify", "--home", str(home), f"{url}/records/new").stdout
         assert "#key-1" in old and "signature: holds" in old
         assert "#key-2" in new and "signature: holds" in new
     citynode("key", "revoke", "--home", str(home), "key-1", "--at", "2000-01-01T00:00:00Z")
     with served(home) as (_, url):
-        done = citynode("verify", f"{url}/records/old", check=False)
+        done = citynode("verify", "--home", str(home), f"{url}/records/old", check=False)
         assert done.returncode == 1 and "key_revoked" in done.stdout
 
 

@@ -164,7 +164,7 @@ async def test_a_write_by_another_process_is_pushed_to_peers(node_factory: Facto
     sent = fed(a).notifier.stats["sent"]
     other = await Database.open(a.node.db.path)  # a second writer, like another process
     try:
-        publisher = Publisher(other, a.node.identity, a.node.origin)
+        publisher = Publisher(other, a.node.keyring, a.node.origin)
         await publisher.publish([practice("desde-la-cli")], shacl=False)
     finally:
         await other.close()

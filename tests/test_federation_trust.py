@@ -206,7 +206,7 @@ async def test_records_signed_with_a_revoked_key_are_rejected(
     stolen = read_private_key(a.node.config.keys_path, "key-1")
     async with a.node.db.transaction() as conn:
         await rotate_key(conn, a.node.config.keys_path, now_utc())
-        await revoke_key(conn, "key-1", now_utc())
+        await revoke_key(conn, a.node.config.keys_path, "key-1", now_utc())
     await a.node.reload_identity()
     await asyncio.sleep(1.1)  # the forgery is dated after the revocation (1 s resolution)
     forged = hostile.sign_record(

@@ -29,7 +29,10 @@ async def test_allow_list_auto_approves_and_others_wait_for_the_operator(
     a_url = f"http://127.0.0.1:{a_sock.getsockname()[1]}"
     a = await node_factory("Medellín", sock=a_sock, **FAST)
     allowing = await node_factory("Lisboa", allow=[a_url], **FAST)
-    waiting = await node_factory("Montevideo", **FAST)
+    # No background worker at the waiting node: once approved, A's push notice after the
+    # publish below would wake it and it could pull the record before the operator's sync
+    # does, which then truly stores 0 (the race behind this test's rare failure under load).
+    waiting = await node_factory("Montevideo", worker=False, **FAST)
 
     peer = await fed(a).peering.add(allowing.url)
     assert peer.remote_status == "accepted"
@@ -97,6 +100,26 @@ async def test_peer_api_shows_what_the_operator_needs(node_factory: Factory) -> 
     assert view["records_pulled"] == 2
 
 
+async def test_a_peer_url_the_policy_refuses_is_a_4xx(node_factory: Factory) -> None:
+    node = await node_factory("Medellín", allow_private_peers=False, **FAST)
+    for url, reason in (
+        ("http://127.0.0.1:9", "loopback"),
+        ("https://10.1.2.3", "private"),
+        ("http://169.254.169.254", "metadata"),
+        ("https://[::1]:8443", "loopback"),
+    ):
+        status, body, _ = await request_json(
+            "POST", f"{node.url}/api/peers", json={"url": url}, headers=node.auth()
+        )
+        assert (status, body["code"]) == (422, "peer_address_refused"), (url, body)
+        assert body["detail"]["reason"] == reason and "allow_private_peers" in body["message"]
+    status, body, _ = await request_json(
+        "POST", f"{node.url}/api/peers", json={"url": "ftp://city.example"}, headers=node.auth()
+    )
+    assert (status, body["code"]) == (400, "bad_url"), body
+    assert await fed(node).peer_views() == []
+
+
 async def run_cli(*args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -112,7 +135,9 @@ async def run_cli(*args: str) -> tuple[int, str]:
 
 
 async def test_cli_peer_add_list_sync_block_remove(node_factory: Factory) -> None:
-    a = await node_factory("Medellín", **FAST)
+    # A's own worker stays off: it would find the peer the CLI added (it polls the peers
+    # table) and could pull the record before `citynode sync` does, which then says 0.
+    a = await node_factory("Medellín", worker=False, **FAST)
     b = await node_factory("Lisboa", **FAST)
     await publish(b, practice("uno"))
     home = str(a.home)

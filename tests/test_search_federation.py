@@ -199,7 +199,7 @@ async def test_a_write_by_another_process_shows_in_search(node_factory: Factory)
     assert (await search(node, q="tranvía"))["total"] == 0
     other = await Database.open(node.node.db.path)  # a second writer, like another process
     try:
-        publisher = Publisher(other, node.node.identity, node.node.origin)
+        publisher = Publisher(other, node.node.keyring, node.node.origin)
         await publisher.publish(
             [
                 {

@@ -204,6 +204,11 @@ def test_operator_events() -> None:
     failed = step(syncing(), PullFailed(kind="gone"), T0)
     now_please = step(failed, SyncRequested(), T0 + 1)
     assert now_please.state == "due" and now_please.next_attempt_at == T0 + 1
+    # Asked while a pull runs: the pull that ends re-queues the peer at once.
+    during = step(syncing(), SyncRequested(), T0 + 1)
+    assert during.state == "syncing" and during.notice_pending
+    done = step(during, PullSucceeded(cursor=encode_cursor(1), items=0, more=False), T0 + 2)
+    assert done.state == "due" and done.next_attempt_at == T0 + 2
 
 
 def test_is_runnable_and_storage_round_trip() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from citynode.verification import did_scheme
+from citynode.addresses import did_scheme
 
 
 @pytest.mark.parametrize(

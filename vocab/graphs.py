@@ -7,6 +7,7 @@ parse the taxonomies, and the fast paths (contexts, labels, search terms) never 
 from __future__ import annotations
 
 import json
+import threading
 import warnings
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 #: What rdflib 7's JSON-LD parser warns about itself (a regex for `warnings.filterwarnings`).
 RDFLIB_JSONLD_WARNING: Final = r"(ConjunctiveGraph|Dataset\.default_context) is deprecated"
 
+_WARNINGS_LOCK: Final = threading.Lock()
 _DIR: Final = Path(__file__).parent
 ONTOLOGY_FILE: Final = _DIR / "ontology.ttl"
 SHAPES_FILE: Final = _DIR / "shapes.ttl"
@@ -74,7 +76,11 @@ def record_graph(document: dict[str, Any]) -> Graph:
     from rdflib import Graph
 
     data = json.dumps(inline_contexts(document))
-    with warnings.catch_warnings():
+    # `catch_warnings` swaps the process-wide filter list and is not thread-safe: two threads
+    # parsing at once (concurrent publishes run the shapes in worker threads) could restore
+    # each other's list mid-parse and let the warning through. The parse is pure Python under
+    # the GIL anyway, so serialising it costs nothing.
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         # rdflib 7.x's own JSON-LD parser builds a ConjunctiveGraph internally and warns that the
         # class is deprecated: nothing the caller can act on (and an error under pytest -W error).
         warnings.filterwarnings("ignore", RDFLIB_JSONLD_WARNING, DeprecationWarning)

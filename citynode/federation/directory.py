@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+from citynode.addresses import did_scheme
 from citynode.config import NodeConfig
-from citynode.errors import OutboundError
-from citynode.federation.errors import PeerUnreachable
+from citynode.errors import OutboundBadUrl, OutboundError, OutboundRefused
+from citynode.federation.errors import PeerAddressRefused, PeerUnreachable, PeerUrlInvalid
 from citynode.origins import Origin
 from citynode.outbound import GuardedClient
-from citynode.verification import did_scheme
 from protocol.did import base_url_from_did, descriptor_url, did_document_url, did_from_base_url
 from protocol.errors import ProtocolError
 from protocol.messages import Endpoints, Limits, NodeDescriptor, check_descriptor, decode_as
@@ -69,6 +69,15 @@ async def fetch_descriptor(client: GuardedClient, url: str) -> NodeDescriptor:
                 f"URL {descriptor.base_url}",
                 url=base,
             )
+    except OutboundRefused as exc:
+        raise PeerAddressRefused(
+            f"{base} is not contacted by this node: {exc.message} (peers on private addresses "
+            "need allow_private_peers in the node's configuration)",
+            url=base,
+            reason=exc.detail.get("reason"),
+        ) from None
+    except OutboundBadUrl as exc:
+        raise PeerUrlInvalid(f"{base} cannot be a peer's URL: {exc.message}", url=base) from None
     except OutboundError as exc:
         raise PeerUnreachable(
             f"{base} does not answer as a citynode node: {exc.message}", url=base, code=exc.code

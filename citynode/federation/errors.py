@@ -38,3 +38,19 @@ class PeerUnreachable(NodeError):
 
     code = "peer_unreachable"
     status = 422
+
+
+class PeerAddressRefused(PeerUnreachable):
+    """`peer add`: the URL names an address this node's policy does not contact (loopback,
+    private, metadata...). A decision of the operator's configuration, not a failure of the
+    peer, so a 4xx (`allow_private_peers` or a reachable public URL changes it)."""
+
+    code = "peer_address_refused"
+    status = 422
+
+
+class PeerUrlInvalid(PeerUnreachable):
+    """`peer add`: the URL cannot be requested at all (scheme, credentials, no host)."""
+
+    code = "bad_url"
+    status = 400

@@ -1,9 +1,18 @@
 """Inbound protection: every `/fed/` request is signed (RFC 9421), fresh, new and within budget.
 
-`InboundGuard.authenticate` runs before a federation handler reads anything: body cap, rate
-limit per signer DID, the signer's key from its DID document (`authentication` relationship:
-only active keys are listed there, so a retired or revoked key cannot sign requests), the
-signature with the age limit (5 minutes by default), the digest, and the nonce replay cache.
+`InboundGuard.authenticate` runs before a federation handler reads anything: body cap, a rate
+limit per *source address*, the signer's key from its DID document (`authentication`
+relationship: only active keys are listed there, so a retired or revoked key cannot sign
+requests), the signature with the age limit (5 minutes by default), the digest, the nonce
+replay cache, and then a rate limit per *verified signer*.
+
+Why two budgets (issue 7, "A starved peer"): before the signature is checked the signer is only
+a claim, and anyone can name a real peer's key id. Charging that claim let 50 forged requests a
+second use up the real peer's budget and keep it refused. So an unverified request costs its
+source address (an IPv6 source by its /64, which one host usually holds whole), and only a
+verified signer's requests cost the signer. DID documents fetched for signers not seen before
+are bounded per source too (and, more loosely, for all sources together), so made-up DIDs cannot
+turn one client into a stream of outbound fetches.
 
 The replay cache is in memory: a nonce only needs remembering until its signature could no
 longer be accepted anyway (`created + max_age`), and a restart loses at most that window, in
@@ -12,6 +21,7 @@ which a replay would also need a valid, unexpired signature from the peer.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable, Mapping
 from typing import Final
@@ -50,7 +60,8 @@ class ReplayCache:
 
 
 class RateLimiter:
-    """A token bucket per key (the signer DID): `rate` per second, bursts up to `burst`."""
+    """A token bucket per key (a source address, a signer DID): `rate` per second, bursts up to
+    `burst`."""
 
     def __init__(
         self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
@@ -68,9 +79,24 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return False
         self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 100_000:  # made-up DIDs must not grow this without bound
+        if len(self._buckets) > 100_000:  # many sources must not grow this without bound
             self._buckets.clear()
         return True
+
+
+def source_key(address: str | None) -> str:
+    """The rate-limit key of a request's source: the address, an IPv6 one by its /64."""
+    if not address:
+        return "?"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class InboundGuard:
@@ -82,16 +108,20 @@ class InboundGuard:
         max_age: int = 300,
         rate: float = 50.0,
         burst: int = 200,
+        source_rate: float = 100.0,
+        source_burst: int = 400,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.base_url = base_url.rstrip("/")
         self.max_age = max_age
         self.replays = ReplayCache(clock)
+        self.per_source = RateLimiter(source_rate, source_burst)
         self.per_signer = RateLimiter(rate, burst)
-        # DID documents fetched on behalf of not-yet-known signers, all signers together: an
-        # unsigned flood naming made-up DIDs must not turn into outbound requests without bound.
-        self.new_dids = RateLimiter(5.0, 50)
+        # DID documents fetched on behalf of signers not seen before: a few per source, and a
+        # ceiling for all sources together (a flood from many addresses).
+        self.new_dids_per_source = RateLimiter(1.0, 5)
+        self.new_dids = RateLimiter(20.0, 100)
         self.clock = clock
 
     def check_size(self, content_length: int | None) -> None:
@@ -101,11 +131,24 @@ class InboundGuard:
             )
 
     async def authenticate(
-        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        raw_path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        source: str | None = None,
     ) -> str:
-        """The DID that signed this request; `SignatureRefused` (401) or 413/429 otherwise."""
+        """The DID that signed this request; `SignatureRefused` (401) or 413/429 otherwise.
+
+        `source`: the address the request came from (the peer's, as the server saw it).
+        """
         if len(body) > MAX_FED_BODY:
             self.check_size(len(body))
+        origin = source_key(source)
+        if not self.per_source.allow(origin):
+            raise TooManyRequests(
+                f"too many federation requests from {origin}; slow down", source=origin
+            )
         try:
             keyid = read_signature(headers).signature_input.params.get("keyid")
             if not isinstance(keyid, str):
@@ -117,13 +160,15 @@ class InboundGuard:
                 code=exc.code,
                 **exc.detail,
             ) from None
-        if not self.per_signer.allow(did):
-            raise TooManyRequests(f"too many requests from {did}; slow down", signer=did)
         if not did.startswith("did:web:"):
             raise SignatureRefused(f"the signer {did} is not a did:web DID", code="unknown_key")
         try:
-            if not self.keys.cached(did) and not self.new_dids.allow("*"):
-                raise TooManyRequests("too many new signers at once; retry shortly", signer=did)
+            if not self.keys.cached(did) and not (
+                self.new_dids_per_source.allow(origin) and self.new_dids.allow("*")
+            ):
+                raise TooManyRequests(
+                    "too many new signers from here at once; retry shortly", signer=did
+                )
             known = await self.keys.keys(did, keyid, wait=False)
         except (OutboundError, ProtocolError) as exc:
             raise SignatureRefused(
@@ -150,4 +195,7 @@ class InboundGuard:
             raise SignatureRefused(
                 f"request refused: {exc.message}", code=exc.code, signer=did, **exc.detail
             ) from None
+        # Only now is `did` more than a claim: charge its own budget.
+        if not self.per_signer.allow(did):
+            raise TooManyRequests(f"too many requests from {did}; slow down", signer=did)
         return did

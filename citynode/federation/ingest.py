@@ -25,23 +25,22 @@ from typing import Any
 import aiosqlite
 import msgspec
 
+from citynode.addresses import did_scheme
 from citynode.errors import OutboundError
 from citynode.federation.directory import OriginDirectory
 from citynode.federation.keys import KeyCache
 from citynode.federation.verifier import Verifier
 from citynode.origins import Origin
-from citynode.publishing import MAX_RECORD_BYTES, new_version_of
 from citynode.storage import counters
 from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
 from citynode.storage.origins import put_origin
-from citynode.storage.records import NewVersion, held_versions
+from citynode.storage.records import NewVersion, held_versions, new_version_of
 from citynode.storage.records import append as store_append
-from citynode.verification import did_scheme
 from protocol.did import KeyEntry
 from protocol.errors import ProtocolError
 from protocol.messages import ChangesPage
-from protocol.records import parse_record
+from protocol.records import MAX_RECORD_BYTES, parse_record
 
 log = logging.getLogger("citynode.federation")
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 import msgspec
 
+from citynode.addresses import did_scheme
 from citynode.errors import OutboundError
 from citynode.outbound import GuardedClient
-from citynode.verification import did_scheme
 from protocol.did import (
     DidError,
     KeyEntry,
@@ -59,8 +59,12 @@ class KeyCache:
         ttl: float = 300.0,
         refresh_gap: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        on_fetched: Callable[[DidKeys], Awaitable[None]] | None = None,
     ) -> None:
         self.client = client
+        #: Called with every DID document read (the node keeps key states for read-time
+        #: signature status, citynode/trust.py); a failure there is logged, never raised.
+        self.on_fetched = on_fetched
         self.ttl = ttl
         self.refresh_gap = refresh_gap
         self.clock = clock
@@ -111,6 +115,38 @@ class KeyCache:
             self._cache[did] = entry
             return entry
 
+    async def refresh(self, did: str) -> DidKeys:
+        """Re-read `did`'s DID document now (a key-change notice, the periodic re-read).
+
+        At most once per `refresh_gap` per DID: within the gap this waits for its end, so a
+        notice is never lost and a stream of them costs one fetch per gap. Raises like `keys`
+        when the document cannot be read and nothing is cached.
+        """
+        asked = self.clock()
+        while True:  # wait out the gap without holding the lock (others may read the cache)
+            entry = self._cache.get(did)
+            if entry is not None and entry.fetched_at >= asked:
+                return entry  # read since we were asked: as fresh as a re-read
+            wait_for = entry.fetched_at + self.refresh_gap - self.clock() if entry else 0.0
+            if wait_for <= 0:
+                break
+            await asyncio.sleep(wait_for)
+        lock = self._locks.setdefault(did, asyncio.Lock())
+        async with lock:
+            entry = self._cache.get(did)
+            if entry is not None and entry.fetched_at >= asked:
+                return entry
+            try:
+                entry = await self._fetch(did)
+            except (OutboundError, ProtocolError):
+                stale = self._cache.get(did)
+                if stale is None:
+                    raise
+                log.warning("could not re-read the DID document of %s; keeping the last", did)
+                return stale
+            self._cache[did] = entry
+            return entry
+
     def _usable(self, entry: DidKeys, want: str | None) -> bool:
         if self.clock() - entry.fetched_at >= self.ttl:
             return False
@@ -125,9 +161,15 @@ class KeyCache:
             raise DidError(
                 f"the DID document at {url} is for {document.id}, not {did}", rule="did-document"
             )
-        return DidKeys(
+        entry = DidKeys(
             did=did,
             assertion=keys_from_document(document, "assertionMethod"),
             authentication=keys_from_document(document, "authentication"),
             fetched_at=self.clock(),
         )
+        if self.on_fetched is not None:
+            try:
+                await self.on_fetched(entry)
+            except Exception:
+                log.exception("could not keep the key states of %s", did)
+        return entry

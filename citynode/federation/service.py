@@ -13,22 +13,27 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from citynode.federation.directory import OriginDirectory
 from citynode.federation.feed import Feed
 from citynode.federation.inbound import InboundGuard
 from citynode.federation.ingest import Ingest
-from citynode.federation.keys import KeyCache
+from citynode.federation.key_changes import KeyChanges
+from citynode.federation.keys import DidKeys, KeyCache
 from citynode.federation.peering import Peering
 from citynode.federation.push import Notifier
 from citynode.federation.verifier import Verifier
 from citynode.federation.worker import Worker
+from citynode.identity import NodeIdentity
 from citynode.node import Node
 from citynode.outbound import GuardedClient
+from citynode.storage import keys as key_store
 from citynode.storage import peers as peer_store
 from citynode.storage.log import Following
 from citynode.storage.peers import Peer
+from citynode.trust import origin_keys_of
 from protocol.cursor import decode_cursor
 from protocol.errors import InvalidCursor
 from protocol.httpsig import sign_request
@@ -59,7 +64,13 @@ class Federation:
         )
         did = node.identity.did
         self.keys = KeyCache(
-            self.client, ttl=config.did_cache_seconds, refresh_gap=config.did_refresh_seconds
+            self.client,
+            ttl=config.did_cache_seconds,
+            refresh_gap=config.did_refresh_seconds,
+            on_fetched=self._keys_fetched,
+        )
+        self.key_changes = KeyChanges(
+            node.db, self.client, self.keys, did, reread_seconds=config.did_cache_seconds
         )
         self.guard = InboundGuard(
             self.keys,
@@ -67,6 +78,8 @@ class Federation:
             max_age=config.signature_max_age_seconds,
             rate=config.inbound_rate_per_second,
             burst=config.inbound_burst,
+            source_rate=config.inbound_source_rate_per_second,
+            source_burst=config.inbound_source_burst,
         )
         self.verifier = Verifier(config.verify_processes)
         self.directory = OriginDirectory(self.client)
@@ -107,16 +120,45 @@ class Federation:
             secrets.token_urlsafe(16),
         )
 
+    async def _keys_fetched(self, entry: DidKeys) -> None:
+        """A DID document was read: keep its key states (read-time signature status, in
+        memory and in `origin_keys`), and pass a change on to our peers if we relay."""
+        did = entry.did
+        if did == self.node.identity.did:
+            return
+        known = self.node.known_keys
+        seen_before = known.knows(did)
+        if not known.learn(did, entry.assertion):
+            return
+        async with self.node.db.transaction(notify=False) as conn:
+            await key_store.put_origin_keys(
+                conn, did, origin_keys_of(did, entry.assertion), datetime.now(UTC).isoformat()
+            )
+        if seen_before:
+            log.info("the keys of %s changed; held records are judged by the new ones", did)
+            if self.node.config.federation.relay:
+                self.key_changes.announce(did)
+
+    def _own_keys_changed(self, identity: NodeIdentity) -> None:
+        self.key_changes.announce(identity.did)
+
     async def start(self, *, background: bool = True) -> None:
-        """Open the client; with `background`, run the worker and the push notifier."""
+        """Open the client; with `background`, run the worker, the push notifier and the
+        key-change notices."""
         await self.client.start()
+        self.node.keyring.listeners.append(self._own_keys_changed)
+        if background:
+            self._tasks.append(asyncio.create_task(self.key_changes.run_forever()))
         if background and self.node.config.federation.worker:
+            self._tasks.append(asyncio.create_task(self.key_changes.reread_forever()))
             await self.worker.recover_leases()
             self._tasks.append(asyncio.create_task(self.worker.run_forever()))
             self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
             await self.notices.start()
 
     async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.node.keyring.listeners.remove(self._own_keys_changed)
         await self.notices.close()
         for task in self._tasks:
             task.cancel()
@@ -124,6 +166,7 @@ class Federation:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.key_changes.close()
         self.verifier.close()
         await self.client.close()
 

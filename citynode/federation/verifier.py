@@ -8,15 +8,14 @@ are checked in-process: no pool starts at all unless a big page arrives.
 
 Workers get the records' JSON bytes and the keys as plain values (raw public key bytes and ISO
 times), never Python objects, so nothing unpicklable crosses; this module imports only
-`protocol`, so a spawned worker starts fast.
+`protocol` (and the small `citynode.workers`), so a spawned worker starts fast. The pool is a
+`WorkerPool`: its workers die with this process, even on kill -9.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Any, Final
 
@@ -24,6 +23,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from citynode.workers import WorkerPool
 from protocol.did import KeyEntry, key_resolver
 from protocol.errors import ProtocolError
 from protocol.proofs import verify_record
@@ -99,7 +99,8 @@ class Verifier:
 
     def __init__(self, processes: int = 0) -> None:
         self.processes = processes or (os.cpu_count() or 1)
-        self._pool: ProcessPoolExecutor | None = None
+        # No process starts before the first big page (citynode/workers.py).
+        self.pool = WorkerPool(self.processes, name="verify")
 
     async def verify(
         self,
@@ -116,12 +117,6 @@ class Verifier:
                 )
                 for doc in documents
             ]
-        if self._pool is None:
-            # spawn, not fork: the node has threads (aiosqlite), and forking a threaded process
-            # can copy a held lock into the child.
-            self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn")
-            )
         specs = {
             did: {key_id: key_spec(entry) for key_id, entry in by_id.items()}
             for did, by_id in keys.items()
@@ -131,7 +126,7 @@ class Verifier:
         parts = await asyncio.gather(
             *(
                 loop.run_in_executor(
-                    self._pool, check_bodies, bodies[start : start + size], specs, http_dids
+                    self.pool, check_bodies, bodies[start : start + size], specs, http_dids
                 )
                 for start in range(0, len(bodies), size)
             )
@@ -139,6 +134,4 @@ class Verifier:
         return [verdict for part in parts for verdict in part]
 
     def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()

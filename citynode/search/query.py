@@ -31,6 +31,7 @@ from citynode.search.signatures import signature_of
 from citynode.search.snippets import ordered, snippet
 from citynode.storage.db import Database
 from citynode.storage.origins import all_origins
+from citynode.trust import KnownKeys
 
 FACET_VALUES_SHOWN: Final = 50
 #: Buckets asked of each terms aggregation, per segment and in all: counts are exact as long as
@@ -105,9 +106,18 @@ _AGGREGATIONS: Final = _aggregations()
 class Searching:
     """The node's search over its index (one per process that searches)."""
 
-    def __init__(self, db: Database, engine: Engine, labels: LabelMap | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        labels: LabelMap | None = None,
+        keys: KnownKeys | None = None,
+    ) -> None:
         self.db = db
         self.engine = engine
+        #: The node's key states: each hit's signature status is judged against them when the
+        #: hit is shown (citynode/trust.py).
+        self.keys = keys
         self.labels = concepts.default_labels() if labels is None else labels
         self._everything: tuple[tantivy.Searcher, dict[str, list[tuple[str, int]]]] | None = None
         self._origins: dict[str, Any] = {}
@@ -291,7 +301,7 @@ class Searching:
                     title=title,
                     title_lang=title_lang,
                     snippet=text,
-                    signature=signature_of(doc),
+                    signature=signature_of(doc, self.keys),
                     version=int(doc.get("version", 1)),
                     modified=str(doc.get("modified", "")),
                     why=(why or ["text"]) if terms or named else why,

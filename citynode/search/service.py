@@ -46,7 +46,7 @@ class SearchService:
     def __init__(self, node: Node, engine: Engine) -> None:
         self.node = node
         self.engine = engine
-        self.searching = Searching(node.db, engine)
+        self.searching = Searching(node.db, engine, keys=node.known_keys)
         self.following: Following | None = None
         if engine.writable:
             self.following = Following(node.db, Indexer(node.db, engine), batch=INDEX_BATCH)

@@ -141,6 +141,23 @@ _DROP_SEARCH_FTS5 = (
     "DROP TABLE IF EXISTS search_facet_counts",
 )
 
+_TRUST = (
+    # Editor tokens may expire (`citynode token create --expires 90d`).
+    "ALTER TABLE tokens ADD COLUMN expires TEXT",
+    # Other nodes' keys as their DID documents last listed them (storage/keys.py), so a held
+    # record's signature status is judged at read time against what the node knows now.
+    """CREATE TABLE origin_keys (
+        did TEXT NOT NULL,
+        method TEXT NOT NULL,
+        public_multibase TEXT NOT NULL,
+        created TEXT,
+        retired TEXT,
+        revoked TEXT,
+        updated TEXT NOT NULL,
+        PRIMARY KEY (did, method)
+    )""",
+)
+
 _PAGES = (
     # Links between records, read from the signed JSON (storage/overview.py uses the very same
     # expressions): the results of a practice and the practices adapted from it are index
@@ -164,6 +181,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _PEERS,
     _LOG_POSITIONS,
     _DROP_SEARCH_FTS5,
+    _TRUST,
     _PAGES,
 )
 

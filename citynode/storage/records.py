@@ -26,6 +26,19 @@ class NewVersion(msgspec.Struct, frozen=True, kw_only=True):
     body: bytes
 
 
+def new_version_of(signed: dict[str, Any], body: bytes) -> NewVersion:
+    """The storage row for a signed record (publishing and federation ingest)."""
+    return NewVersion(
+        id=signed["id"],
+        version=signed["version"],
+        type=signed["type"],
+        origin=signed["publisher"],
+        modified=signed["modified"],
+        status=signed.get("status"),
+        body=body,
+    )
+
+
 class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     id: str
@@ -154,6 +167,35 @@ async def history(conn: aiosqlite.Connection, record_id: str) -> list[VersionInf
     ) as cursor:
         rows = await cursor.fetchall()
     return [VersionInfo(version=r[0], seq=r[1], type=r[2], modified=r[3]) for r in rows]
+
+
+class Signing(msgspec.Struct, frozen=True, kw_only=True):
+    """The facts of a stored version that its signature status is judged on (citynode/trust.py)."""
+
+    publisher: str
+    key_id: str
+    signed_at: str
+
+
+async def signing_facts(conn: aiosqlite.Connection, ids: list[str]) -> dict[str, Signing]:
+    """Publisher, proof key id and proof time of the current version of each id."""
+    found: dict[str, Signing] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        async with conn.execute(
+            "SELECT c.id, json_extract(CAST(r.body AS TEXT), '$.publisher'),"
+            " json_extract(CAST(r.body AS TEXT), '$.proof.verificationMethod'),"
+            " json_extract(CAST(r.body AS TEXT), '$.proof.created')"
+            f" FROM current c JOIN records r ON r.seq = c.seq WHERE c.id IN ({marks})",
+            chunk,
+        ) as cursor:
+            for record_id, publisher, key_id, signed_at in await cursor.fetchall():
+                if all(isinstance(v, str) for v in (publisher, key_id, signed_at)):
+                    found[record_id] = Signing(
+                        publisher=publisher, key_id=key_id, signed_at=signed_at
+                    )
+    return found
 
 
 class ListFilter(msgspec.Struct, frozen=True, kw_only=True):

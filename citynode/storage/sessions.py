@@ -1,7 +1,7 @@
 """Editor sessions opened by signing in with a token on the pages (only hashes are stored).
 
-A session is valid while it has not expired and its token is not revoked: revoking the token
-(`citynode token revoke`) signs out every browser that signed in with it.
+A session is valid while it has not expired and its token is neither revoked nor expired:
+revoking the token (`citynode token revoke`) signs out every browser that signed in with it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import secrets
 
 import aiosqlite
 
-from citynode.storage.tokens import token_hash
+from citynode.storage.tokens import find_token
 
 
 class EditorSession:
@@ -26,14 +26,12 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def token_of(conn: aiosqlite.Connection, token: str) -> EditorSession | None:
-    """The valid (not revoked) token with this secret, or None."""
-    async with conn.execute(
-        "SELECT token_id, label FROM tokens WHERE hash = ? AND revoked IS NULL",
-        (token_hash(token),),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return EditorSession(row[0], row[1]) if row else None
+async def token_of(conn: aiosqlite.Connection, token: str, now: str) -> EditorSession | None:
+    """The token with this secret if it is valid at `now` (not revoked, not expired)."""
+    info = await find_token(conn, token)
+    if info is None or info.state(now) != "active":
+        return None
+    return EditorSession(info.token_id, info.label)
 
 
 async def open_session(
@@ -49,11 +47,15 @@ async def open_session(
     return secret
 
 
-async def session_of(conn: aiosqlite.Connection, secret: str, now: float) -> EditorSession | None:
+async def session_of(
+    conn: aiosqlite.Connection, secret: str, now: float, now_text: str
+) -> EditorSession | None:
+    """The open session with this secret, while its token is neither revoked nor expired."""
     async with conn.execute(
         "SELECT t.token_id, t.label FROM sessions s JOIN tokens t ON t.token_id = s.token_id "
-        "WHERE s.hash = ? AND s.expires >= ? AND t.revoked IS NULL",
-        (_hash(secret), now),
+        "WHERE s.hash = ? AND s.expires >= ? AND t.revoked IS NULL "
+        "AND (t.expires IS NULL OR t.expires > ?)",
+        (_hash(secret), now, now_text),
     ) as cursor:
         row = await cursor.fetchone()
     return EditorSession(row[0], row[1]) if row else None

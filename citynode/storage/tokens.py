@@ -1,17 +1,44 @@
-"""Editor API bearer tokens. Only a SHA-256 hash of each token is stored."""
+"""Editor API bearer tokens. Only a SHA-256 hash of each token is stored.
+
+A token is shown once, when it is created; it may expire (`expires`, RFC 3339 UTC) and may be
+revoked. Times are stored in the records' format, so text comparison orders them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Literal
 
 import aiosqlite
+import msgspec
 
 TOKEN_PREFIX = "cn_"
 
+TokenState = Literal["active", "expired", "revoked"]
+
+
+class TokenInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What an operator sees of a token (never the token itself)."""
+
+    token_id: str
+    label: str
+    created: str
+    expires: str | None = None
+    revoked: str | None = None
+
+    def state(self, now: str) -> TokenState:
+        if self.revoked is not None:
+            return "revoked"
+        if self.expires is not None and self.expires <= now:
+            return "expired"
+        return "active"
+
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    # surrogateescape: header bytes that are not UTF-8 (aiohttp keeps them as surrogates) hash
+    # to a value no token has, instead of failing.
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def new_token() -> tuple[str, str]:
@@ -21,37 +48,51 @@ def new_token() -> tuple[str, str]:
 
 
 async def add_token(
-    conn: aiosqlite.Connection, token_id: str, token: str, label: str, created: str
+    conn: aiosqlite.Connection,
+    token_id: str,
+    token: str,
+    label: str,
+    created: str,
+    expires: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO tokens (token_id, hash, label, created) VALUES (?, ?, ?, ?)",
-        (token_id, token_hash(token), label, created),
+        "INSERT INTO tokens (token_id, hash, label, created, expires) VALUES (?, ?, ?, ?, ?)",
+        (token_id, token_hash(token), label, created, expires),
     )
 
 
-async def token_label(conn: aiosqlite.Connection, token: str) -> str | None:
-    """The label of a valid (not revoked) token, or None."""
+async def find_token(conn: aiosqlite.Connection, token: str) -> TokenInfo | None:
+    """The token's record (whatever its state), or None for a token this node never made."""
     async with conn.execute(
-        "SELECT label FROM tokens WHERE hash = ? AND revoked IS NULL", (token_hash(token),)
+        "SELECT token_id, label, created, expires, revoked FROM tokens WHERE hash = ?",
+        (token_hash(token),),
     ) as cursor:
         row = await cursor.fetchone()
-    return str(row[0]) if row else None
+    return _info(row) if row else None
 
 
-class TokenInfo:
-    __slots__ = ("created", "label", "revoked", "token_id")
-
-    def __init__(self, token_id: str, label: str, created: str, revoked: str | None) -> None:
-        self.token_id = token_id
-        self.label = label
-        self.created = created
-        self.revoked = revoked
+async def token_label(conn: aiosqlite.Connection, token: str, now: str) -> str | None:
+    """The label of a token that is valid at `now` (not revoked, not expired), or None."""
+    info = await find_token(conn, token)
+    return info.label if info is not None and info.state(now) == "active" else None
 
 
 async def list_tokens(conn: aiosqlite.Connection) -> list[TokenInfo]:
-    """Every token (never the secret, which is not stored), newest first."""
+    """Every token, newest first."""
     async with conn.execute(
-        "SELECT token_id, label, created, revoked FROM tokens ORDER BY created DESC, token_id"
+        "SELECT token_id, label, created, expires, revoked FROM tokens "
+        "ORDER BY created DESC, token_id"
     ) as cursor:
-        rows = await cursor.fetchall()
-    return [TokenInfo(r[0], r[1], r[2], r[3]) for r in rows]
+        return [_info(row) for row in await cursor.fetchall()]
+
+
+async def revoke_token(conn: aiosqlite.Connection, token_id: str, at: str) -> bool:
+    """Revoke a token from `at` on; False when there is no such token (or it was revoked)."""
+    cursor = await conn.execute(
+        "UPDATE tokens SET revoked = ? WHERE token_id = ? AND revoked IS NULL", (at, token_id)
+    )
+    return cursor.rowcount > 0
+
+
+def _info(row: aiosqlite.Row) -> TokenInfo:
+    return TokenInfo(token_id=row[0], label=row[1], created=row[2], expires=row[3], revoked=row[4])

@@ -30,7 +30,7 @@ _VISIBLE_PEERS: Final = ("idle", "due", "syncing", "backoff", "caught_up")
 async def city(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)
-    own = node.identity.did
+    own = node.keyring.identity.did
     did = request.query.get("origin") or own
     origins = await all_origins(node.db.reader)
     origin = origins.get(did)

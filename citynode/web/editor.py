@@ -11,8 +11,10 @@ from aiohttp import web
 
 from citynode import rdf
 from citynode.errors import BadRequest, Unauthorized, UnsupportedMediaType
-from citynode.publishing import Published, records_base, require_draft_list
-from citynode.storage.tokens import token_label
+from citynode.publishing import Published, require_draft_list
+from citynode.record_ids import records_base
+from citynode.storage.records import now_utc
+from citynode.storage.tokens import find_token
 from citynode.web.bodies import decode_json, decode_text
 from citynode.web.contract import Body, Routes
 from citynode.web.keys import NODE
@@ -72,17 +74,25 @@ def bearer_token(header: str) -> str:
             "(create one with `citynode token create`)"
         )
     if not _B64TOKEN.match(token):
-        raise Unauthorized("the token is not valid: a bearer token is letters, digits and -._~+/")
+        raise Unauthorized(
+            "the token is not valid: a bearer token is letters, digits and -._~+/",
+            invalid_token=True,
+        )
     return token
 
 
 async def require_editor(request: web.Request) -> str:
-    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token."""
+    """The label of the caller's token; 401 without a valid `Authorization: Bearer` token
+    (the answer's `WWW-Authenticate` says why: RFC 6750 section 3)."""
     token = bearer_token(request.headers.get("Authorization", ""))
-    label = await token_label(request.app[NODE].db.reader, token)
-    if label is None:
-        raise Unauthorized("the token is not valid or was revoked")
-    return label
+    info = await find_token(request.app[NODE].db.reader, token)
+    state = info.state(now_utc()) if info is not None else None
+    if info is None or state != "active":
+        why = {None: "is not a token of this node", "revoked": "was revoked"}.get(
+            state, f"expired at {info.expires if info else ''}"
+        )
+        raise Unauthorized(f"the token {why}", invalid_token=True)
+    return info.label
 
 
 async def _drafts(request: web.Request) -> list[dict[str, Any]]:
@@ -118,13 +128,48 @@ async def create_records(request: web.Request) -> web.Response:
     return respond(PublishSummary(records=outcomes, **searchable), status=201)
 
 
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e]*)"')
+_IF_MATCH = (
+    "If-Match",
+    'the ETag the record was read with ("3"), or *: a mismatch answers 412 naming the current '
+    "version (RFC 9110 section 13.1.1)",
+)
+
+
+def read_if_match(header: str | None) -> tuple[bool, frozenset[int] | None]:
+    """`If-Match` (RFC 9110 section 13.1.1): (given, versions); versions None means `*`.
+
+    Our ETags are strong, `"<version>"`; a weak tag never matches (strong comparison), and a
+    tag of another form names no version, so it cannot match either.
+    """
+    if header is None:
+        return False, None
+    text = header.strip()
+    if text == "*":
+        return True, None
+    versions: set[int] = set()
+    for part in text.split(","):
+        match = _ENTITY_TAG.fullmatch(part.strip())
+        if match is None:
+            raise BadRequest(
+                f'If-Match must be "*" or entity tags like "3" (the ETag of the record), '
+                f"not {header!r}",
+                header="If-Match",
+            )
+        weak, tag = match.groups()
+        if not weak and tag.isdigit() and len(tag) <= 10:
+            versions.add(int(tag))
+    return True, frozenset(versions)
+
+
 @routes.put(
     f"/api/records/{SLUG_ROUTE}",
     summary="Publish a new version of a record",
     path=SlugPath,
     body=DRAFTS,
+    headers=[_IF_MATCH],
     responses={200: PublishSummary},
-    errors=(422,),
+    errors=(412, 422),
     auth="editor",
 )
 async def update_record(request: web.Request) -> web.Response:
@@ -141,9 +186,15 @@ async def update_record(request: web.Request) -> web.Response:
             f"the body's id ({given}) is not the record at this URL ({record_id})", field="id"
         )
     draft = {**drafts[0], "id": record_id}
-    outcomes = await node.publisher.publish([draft])
+    given, versions = read_if_match(request.headers.get("If-Match"))
+    outcomes = await node.publisher.publish(
+        [draft], expected={record_id: versions} if given else None
+    )
     searchable = await searchable_write(request)
-    return respond(PublishSummary(records=outcomes, **searchable))
+    return respond(
+        PublishSummary(records=outcomes, **searchable),
+        headers={"ETag": f'"{outcomes[0].version}"'},
+    )
 
 
 @routes.delete(
@@ -151,8 +202,9 @@ async def update_record(request: web.Request) -> web.Response:
     summary="Withdraw a record (publishes a signed tombstone)",
     path=SlugPath,
     body=Body({"application/json": WithdrawBody}, required=False),
+    headers=[_IF_MATCH],
     responses={200: WithdrawSummary},
-    errors=(404, 410, 422),
+    errors=(404, 410, 412, 422),
     auth="editor",
 )
 async def withdraw_record(request: web.Request) -> web.Response:
@@ -166,6 +218,9 @@ async def withdraw_record(request: web.Request) -> web.Response:
             body, WithdrawBody, expected='{"reason": {"es": "...", "en": "..."}}'
         ).reason
     record_id = records_base(node.config.base_url) + slug
-    outcome = await node.publisher.withdraw(record_id, reason)
+    given, versions = read_if_match(request.headers.get("If-Match"))
+    outcome = await node.publisher.withdraw(
+        record_id, reason, expected={record_id: versions} if given else None
+    )
     searchable = await searchable_write(request)
     return respond(WithdrawSummary(**msgspec.structs.asdict(outcome), **searchable))

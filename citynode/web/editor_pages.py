@@ -13,7 +13,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from citynode.errors import NodeError, NotFound, Unauthorized
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from citynode.storage import records as store
 from citynode.web import practice_form as pf
 from citynode.web.contract import Routes
@@ -55,7 +55,7 @@ def _require(request: web.Request, page: Page) -> Any:
 async def _own_records(request: web.Request, lang: str) -> list[dict[str, Any]]:
     node = request.app[NODE]
     rows = await store.list_current(
-        node.db.reader, store.ListFilter(origins=(node.identity.did,), limit=500)
+        node.db.reader, store.ListFilter(origins=(node.keyring.identity.did,), limit=500)
     )
     out = []
     for row in rows:
@@ -227,7 +227,7 @@ async def _own(request: web.Request) -> store.StoredRecord:
     node = request.app[NODE]
     record_id = records_base(node.config.base_url) + request.match_info["slug"]
     row = await store.get_current(node.db.reader, record_id)
-    if row is None or row.origin != node.identity.did or row.type == "Tombstone":
+    if row is None or row.origin != node.keyring.identity.did or row.type == "Tombstone":
         raise NotFound(f"this node has no record {record_id} to edit", record=record_id)
     return row
 

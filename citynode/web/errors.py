@@ -54,7 +54,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except NodeError as exc:
         if exc.status >= 400 and exc.status < 500 and exc.status not in (404, 406):
             _count(request, exc.code)
-        return error_response(exc.status, exc.code, exc.message, exc.detail)
+        response = error_response(exc.status, exc.code, exc.message, exc.detail)
+        response.headers.update(exc.headers)
+        return response
     except ProtocolError as exc:
         _count(request, exc.code)
         return error_response(_status_of(exc), exc.code, exc.message, exc.detail)

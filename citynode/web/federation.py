@@ -22,16 +22,19 @@ from citynode.web.contract import Body, Routes
 from citynode.web.keys import FEDERATION, NODE, SEARCH
 from citynode.web.params import read_query
 from citynode.web.responses import respond
+from protocol.errors import InvalidMessage
 from protocol.messages import (
     ChangesPage,
     DigestRequest,
     DigestResponse,
     InboxNotice,
+    KeyNotice,
     PeerRequest,
     PeerResponse,
     SearchRequest,
     SearchResponse,
     decode_as,
+    decode_message,
     encode_message,
 )
 
@@ -55,7 +58,7 @@ async def signed(request: web.Request) -> tuple[str, bytes]:
     federation.guard.check_size(request.content_length)
     body = await request.read()
     signer = await federation.guard.authenticate(
-        request.method, request.raw_path, request.headers, body
+        request.method, request.raw_path, request.headers, body, request.remote
     )
     peer = await peer_store.get_peer(request.app[NODE].db.reader, signer)
     if peer is not None and peer.sync.state == "blocked":
@@ -88,16 +91,27 @@ async def changes(request: web.Request) -> web.Response:
 
 @routes.post(
     "/fed/v1/inbox",
-    summary="Push notice: the sender has new changes",
-    body=_message(InboxNotice),
+    summary="Notices: the sender has new changes (InboxNotice), or signing keys changed "
+    "(KeyNotice: re-read that DID document)",
+    body=Body({"application/json": InboxNotice | KeyNotice}),
     responses={202: NoticeAccepted},
     errors=(422,),
     auth="signed",
 )
 async def inbox(request: web.Request) -> web.Response:
     signer, body = await signed(request)
-    notice = decode_as(body, InboxNotice)
-    outcome = await request.app[FEDERATION].peering.handle_notice(signer, notice)
+    federation = request.app[FEDERATION]
+    match decode_message(body):
+        case InboxNotice() as notice:
+            outcome = await federation.peering.handle_notice(signer, notice)
+        case KeyNotice() as key_notice:
+            outcome = await federation.key_changes.received(signer, key_notice)
+        case other:
+            raise InvalidMessage(
+                f"the inbox takes an InboxNotice or a KeyNotice, not a {type(other).__name__}",
+                expected="InboxNotice",
+                got=type(other).__name__,
+            )
     return respond(NoticeAccepted(status=outcome), status=202)
 
 

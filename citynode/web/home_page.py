@@ -29,7 +29,7 @@ async def cities_of(request: web.Request) -> list[dict[str, Any]]:
     """Every city whose records this node holds, itself first, with counts and last change."""
     node = request.app[NODE]
     origins = await all_origins(node.db.reader)
-    own = node.identity.did
+    own = node.keyring.identity.did
     rows = []
     for summary in await city_summaries(node.db.reader):
         origin = origins.get(summary.origin)
@@ -55,7 +55,7 @@ async def home(request: web.Request) -> web.StreamResponse:
     found = await request.app[SEARCH].searching.search(SearchQuery(limit=NEWEST, lang=page.lang))
     cities = await cities_of(request)
     info: dict[str, Any] = msgspec.to_builtins(descriptor(request))
-    info["records_published"] = await store.count_current(node.db.reader, node.identity.did)
+    info["records_published"] = await store.count_current(node.db.reader, node.keyring.identity.did)
     info["cities"] = cities
     info["newest"] = msgspec.to_builtins(found.hits)
     values = {

@@ -13,7 +13,9 @@ from aiohttp import web
 
 from citynode.errors import BadRequest, NodeError
 from citynode.federation.peering import peer_did
+from citynode.storage.keys import list_keys
 from citynode.storage.peers import list_peers
+from citynode.storage.records import now_utc
 from citynode.storage.tokens import list_tokens
 from citynode.web.contract import Routes
 from citynode.web.editor_pages import _require
@@ -21,7 +23,6 @@ from citynode.web.keys import FEDERATION, NODE
 from citynode.web.render import Page, add_page, reply
 from citynode.web.sessions import posted_form
 from citynode.web.views import N_
-from protocol.did import format_timestamp
 from protocol.errors import ProtocolError
 
 routes = Routes("pages")
@@ -69,18 +70,27 @@ async def _render(
         kinds[peer.did] = peer.sync.last_error_kind
     for view in peers:
         view["error_kind"] = kinds.get(view["did"])
+    identity = node.keyring.identity
     keys = [
         {
-            "id": f"{node.identity.did}#{entry.fragment}",
-            "created": format_timestamp(entry.created),
-            "retired": format_timestamp(entry.retired) if entry.retired else None,
-            "revoked": format_timestamp(entry.revoked) if entry.revoked else None,
-            "active": entry.fragment == node.identity.active.key_id,
+            "id": f"{identity.did}#{key.key_id}",
+            "created": key.created,
+            "retired": key.retired,
+            "revoked": key.revoked,
+            "active": key.key_id == identity.active.key_id,
         }
-        for entry in node.identity.keys
+        for key in await list_keys(node.db.reader)
     ]
+    now = now_utc()
     tokens = [
-        {"id": t.token_id, "label": t.label, "created": t.created, "revoked": t.revoked}
+        {
+            "id": t.token_id,
+            "label": t.label,
+            "created": t.created,
+            "expires": t.expires,
+            "revoked": t.revoked,
+            "state": t.state(now),
+        }
         for t in await list_tokens(node.db.reader)
     ]
     data = {"peers": peers, "keys": keys, "tokens": tokens}

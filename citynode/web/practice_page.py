@@ -18,7 +18,7 @@ from aiohttp import web
 from citynode import rdf
 from citynode.errors import NotFound
 from citynode.exports import write_csv
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from citynode.search.similar import similar
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
@@ -184,7 +184,7 @@ async def practice_values(
         "doc": document,
         "row": row,
         "kind": kind,
-        "own": row.origin == node.identity.did,
+        "own": row.origin == node.keyring.identity.did,
         "city": _city(origins, row.origin),
         "origin": origin,
         "signature": signature_state(node, document),

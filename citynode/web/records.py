@@ -11,7 +11,7 @@ from msgspec import Meta
 
 from citynode import rdf
 from citynode.errors import BadRequest, NotFound
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg
@@ -101,6 +101,8 @@ class RecordSummary(msgspec.Struct, kw_only=True):
     modified: str
     status: str | None
     title: dict[str, str]
+    #: verified | revoked | unverified, judged now (citynode/trust.py)
+    signature: str
     origin: OriginCity
 
 
@@ -192,6 +194,7 @@ async def list_records(request: web.Request) -> web.Response:
                 modified=row.modified,
                 status=status if isinstance(status, str) else None,
                 title=_title(document),
+                signature=node.known_keys.status_of(document),
                 origin=OriginCity(
                     did=row.origin,
                     city=city.city if city else None,

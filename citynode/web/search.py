@@ -25,7 +25,7 @@ from msgspec import Meta
 
 from citynode.federation import live_search
 from citynode.federation.live_search import LiveResult
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from citynode.search.query import Hit, SearchQuery, SearchResult
 from citynode.search.schema import FACETS
 from citynode.search.similar import similar

@@ -15,7 +15,8 @@ import msgspec
 from aiohttp import web
 
 from citynode.federation import live_search
-from citynode.search.query import FACETS, SearchQuery
+from citynode.search.query import SearchQuery
+from citynode.search.schema import FACETS
 from citynode.web.contract import Routes
 from citynode.web.keys import FEDERATION, NODE, SEARCH
 from citynode.web.render import Page, add_page, reply

@@ -19,6 +19,7 @@ from multidict import MultiDictProxy
 
 from citynode.errors import BadRequest, Forbidden
 from citynode.storage import sessions as store
+from citynode.storage.records import now_utc
 from citynode.storage.sessions import EditorSession
 from citynode.web.keys import NODE
 
@@ -57,7 +58,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     secret = request.cookies.get(SESSION_COOKIE)
     if secret and len(secret) < 200:
         node = request.app[NODE]
-        request[EDITOR] = await store.session_of(node.db.reader, secret, time.time())
+        request[EDITOR] = await store.session_of(node.db.reader, secret, time.time(), now_utc())
     csrf = request.cookies.get(CSRF_COOKIE, "")
     fresh = not (20 <= len(csrf) <= 100)
     if fresh:
@@ -88,7 +89,7 @@ def check_csrf(request: web.Request, form: Any) -> None:
 async def sign_in(request: web.Request, token: str) -> str | None:
     """A new session secret for a valid token, or None."""
     node = request.app[NODE]
-    found = await store.token_of(node.db.reader, token.strip())
+    found = await store.token_of(node.db.reader, token.strip(), now_utc())
     if found is None:
         return None
     async with node.db.transaction(notify=False) as conn:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 import vocab
-from citynode.publishing import records_base
+from citynode.record_ids import records_base
 from protocol.records import pick_text
 from vocab.errors import UnknownConcept
 

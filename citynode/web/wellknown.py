@@ -76,6 +76,9 @@ def followers_lag(request: web.Request) -> dict[str, Lag]:
 )
 async def did_document(request: web.Request) -> web.Response:
     node = request.app[NODE]
+    # Peers re-read this right after a key-change notice: serve what the keys table says now,
+    # even if another process changed it since the key watch last looked.
+    await node.keyring.refresh(node.db.reader)
     return respond(node.identity.did_document(), content_type="application/did+json")
 
 
