@@ -19,6 +19,7 @@ from citynode.web import practice_form as pf
 from citynode.web.contract import Routes
 from citynode.web.keys import IMPORT_JOBS, NODE
 from citynode.web.render import Page, add_page, html, reply, wants_json
+from citynode.web.search import searchable_write
 from citynode.web.sessions import (
     SESSION_COOKIE,
     editor_of,
@@ -201,6 +202,8 @@ async def _save(
             errors[field if field in values or field.startswith("m") else "form"] = "rejected"
             values["rejected_detail"] = exc.message
         else:
+            # Read your writes: the editor's next search finds what it just published.
+            await searchable_write(request)
             outcome = outcomes[0]
             slug = outcome.id.removeprefix(records_base(node.config.base_url))
             raise web.HTTPSeeOther(page.link("/editor", done=slug, what=outcome.outcome))
@@ -269,6 +272,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     row = await _own(request)
     reason = str(form.get("reason", "")).strip()[:400]
     await request.app[NODE].publisher.withdraw(row.id, {page.lang: reason} if reason else None)
+    await searchable_write(request)
     raise web.HTTPSeeOther(page.link("/editor", done=request.match_info["slug"], what="withdrawn"))
 
 
