@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint setup clean browser screenshots messages
+.PHONY: demo test bench soak lint setup clean browser screenshots messages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ test: $(STAMP) browser
 		(apt-get update && apt-get install -y util-linux iproute2)
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
+	sh deploy/ensure-nginx.sh
 	$(BIN)/python -m pytest
 
 # Debian's chromium for the browser tests (tests/browser/), installed when missing.
@@ -44,6 +45,15 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The long fault runs (issue 12): the network partition with 10,000 records written apart
+# (prints the heal-to-convergence time), then ten minutes of concurrent publish, sync, search
+# and page views with memory, open files, lost writes and log errors checked.
+soak: $(STAMP)
+	sh deploy/ensure-nginx.sh
+	CITYNODE_FAULT_RECORDS=10000 $(BIN)/python -m pytest tests/test_faults_network.py \
+		-k partition -s -o timeout=1800
+	$(BIN)/python -m tests.soak --minutes 10
 
 lint: $(STAMP)
 	$(BIN)/ruff check citynode protocol vocab tests bench

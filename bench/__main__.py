@@ -18,6 +18,8 @@ from bench import (
     engine_choice,
     federation_bench,
     node_bench,
+    opendata_bench,
+    ops_bench,
     pages_bench,
     primitives,
     search_bench,
@@ -97,9 +99,23 @@ def pages(size: int, rounds: int) -> None:
         print(line)
 
 
+def opendata(records: int) -> None:
+    section(f"open data ({records:,} records of 300 cities; node as its own process)")
+    for line in opendata_bench.report(opendata_bench.run(records)):
+        print(line, flush=True)
+
+
+def ops(records: int, seconds: float) -> None:
+    section(f"operations ({records:,} records, `citynode serve` in its own process)")
+    for line in ops_bench.report(asyncio.run(ops_bench.memory_under_search(records, seconds))):
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search", "pages"])
+    parser.add_argument(
+        "--only", choices=["node", "federation", "search", "opendata", "ops", "pages"]
+    )
     parser.add_argument(
         "--page-records", type=int, default=100_000, help="records for the pages bench"
     )
@@ -113,6 +129,13 @@ def main() -> None:
         help="corpus sizes for the search bench (add 1000000: ~8 min, 8 GB)",
     )
     parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
+    parser.add_argument(
+        "--opendata-records", type=int, default=100_000, help="records for the open-data bench"
+    )
+    parser.add_argument(
+        "--ops-records", type=int, default=100_000, help="records for the memory bench"
+    )
+    parser.add_argument("--ops-seconds", type=float, default=60.0, help="search load duration")
     args = parser.parse_args()
 
     section("machine (one core)")
@@ -128,6 +151,10 @@ def main() -> None:
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
     if args.only in (None, "pages"):
         pages(args.page_records, args.rounds * 2)
+    if args.only in (None, "opendata"):
+        opendata(args.opendata_records)
+    if args.only in (None, "ops"):
+        ops(args.ops_records, args.ops_seconds)
 
 
 if __name__ == "__main__":

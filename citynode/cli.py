@@ -7,7 +7,6 @@ in plain words (naming the file, row or field) with exit status 1; usage errors 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ import uvloop
 
 from citynode import commands, commands_peers, commands_search
 from citynode.errors import NodeError
+from citynode.ops import logs
 from protocol.errors import ProtocolError
 from vocab import VocabError
 
@@ -80,7 +80,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", help="write every record in one format")
     _home(export)
-    export.add_argument("--format", required=True, choices=["jsonld", "turtle", "nquads", "csv"])
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=list(commands.EXPORT_FILES),
+        help="csv: the practices import template; results-csv: the results template",
+    )
+    export.add_argument(
+        "--origin",
+        choices=["self", "all"],
+        default="self",
+        help="self: this node's records; all: the whole replica, each record with its origin",
+    )
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
     export.set_defaults(run=commands.export)
 
@@ -134,10 +145,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--at", help="compromise time (UTC, default now)")
     revoke.set_defaults(run=commands.key_revoke)
 
-    backup = sub.add_parser("backup", help="copy the database safely while the node runs")
+    backup = sub.add_parser(
+        "backup", help="write one archive of the node (database, keys, config) while it runs"
+    )
     _home(backup)
-    backup.add_argument("destination", type=Path)
+    backup.add_argument("destination", type=Path, help="the archive to create (.tar.gz)")
     backup.set_defaults(run=commands.backup)
+    restore = sub.add_parser(
+        "restore", help="check a backup archive, then make a new home folder from it"
+    )
+    restore.add_argument("archive", type=Path)
+    _home(restore)
+    restore.set_defaults(run=commands.restore)
+
+    sparql = sub.add_parser("sparql", help="the SPARQL store (a view of the records)")
+    sparql_sub = sparql.add_subparsers(dest="sparql_command", required=True, metavar="ACTION")
+    rebuild = sparql_sub.add_parser("rebuild", help="rebuild the store from the change log")
+    _home(rebuild)
+    rebuild.set_defaults(run=commands.sparql_rebuild)
 
     _federation_commands(sub)
     _search_command(sub)
@@ -201,10 +226,8 @@ def _search_command(sub: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Text for commands a person runs; `serve` switches to the config's format (JSON by default).
+    logs.configure("text", "debug" if args.verbose else "info")
     run: Runner = args.run
     try:
         return uvloop.run(run(args))

@@ -6,20 +6,21 @@ import argparse
 import asyncio
 import re
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import msgspec
-
-from citynode import rdf
 from citynode.config import build_config, load_config
 from citynode.errors import ConfigError, ImportFailed
-from citynode.exports import write_csv
 from citynode.identity import revoke_key, rotate_key
 from citynode.imports.files import expand_paths, read_drafts
 from citynode.node import Node, create_home
+from citynode.opendata import dumps, sparql
+from citynode.ops import logs
+from citynode.ops.backup import restore as restore_archive
+from citynode.ops.backup import write_backup
 from citynode.progress import Progress
 from citynode.resigning import resign
 from citynode.server import serving
@@ -61,6 +62,7 @@ async def init(args: argparse.Namespace) -> int:
 
 async def serve(args: argparse.Namespace) -> int:
     config = load_config(args.home)
+    logs.configure(config.ops.log_format, "debug" if args.verbose else config.ops.log_level)
     host = args.host or config.server.host
     port = args.port if args.port is not None else config.server.port
     async with serving(config, host=host, port=port):
@@ -133,23 +135,38 @@ async def withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+#: `export --format` -> the dump it writes (opendata/dumps.py: the same bytes as /dumps/...).
+EXPORT_FILES = {
+    "jsonld": "records.jsonld",
+    "turtle": "records.ttl",
+    "nquads": "records.nq",
+    "csv": "records.csv",
+    "results-csv": "results.csv",
+}
+
+
 async def export(args: argparse.Namespace) -> int:
-    async with Node.opened(args.home) as node:
-        rows = await store.all_current(node.db.reader, node.identity.did)
-        documents = [row.document() for row in rows]
-    if args.format == "jsonld":
-        # A JSON-LD document may be an array; each record keeps its own context and proof,
-        # so every one still verifies.
-        body = msgspec.json.format(msgspec.json.encode(documents), indent=2) + b"\n"
-    elif args.format == "csv":
-        body = write_csv(documents).encode("utf-8")
-    else:
-        body = await asyncio.to_thread(rdf.serialize, documents, args.format)
+    file = dumps.FILES[EXPORT_FILES[args.format]]
+    encoder = dumps.Encoder(file, args.origin)
+    output = args.output.open("wb") if args.output else sys.stdout.buffer
+    count = 0
+    try:
+        async with Node.opened(args.home) as node, node.db.snapshot() as conn:
+            origin = node.identity.did if args.origin == "self" else None
+
+            async def counted() -> AsyncIterator[list[store.StoredRecord]]:
+                nonlocal count
+                async for batch in store.stream_current(conn, origin):
+                    count += len(batch)
+                    yield batch
+
+            async for piece in dumps.body(encoder, counted()):
+                output.write(piece)
+    finally:
+        if args.output:
+            output.close()
     if args.output:
-        args.output.write_bytes(body)
-        print(f"wrote {len(documents)} records to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(body)
+        print(f"wrote {count} records to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -273,11 +290,33 @@ async def key_resign(args: argparse.Namespace) -> int:
 
 
 async def backup(args: argparse.Namespace) -> int:
-    config = load_config(args.home)
     destination: Path = args.destination
     if await asyncio.to_thread(destination.exists):
         raise ConfigError(f"{destination} exists; choose a new file for the backup")
-    async with Database.opened(config.database_path) as db:
-        await db.backup_to(destination)
-    print(f"backed up {config.database_path} to {destination}")
+    manifest = await asyncio.to_thread(write_backup, args.home, destination)
+    print(
+        f"backed up {manifest.did} ({manifest.records} records, log position {manifest.head}, "
+        f"{sum(1 for name in manifest.files if name.startswith('keys/'))} keys) to "
+        f"{destination} (mode 0600: it holds the private keys)"
+    )
+    return 0
+
+
+async def restore(args: argparse.Namespace) -> int:
+    report = await restore_archive(args.archive, args.home)
+    print(
+        f"restored {report.did} into {report.home}: {report.records} records, "
+        f"{report.keys} keys, {report.signatures_checked} signatures checked"
+    )
+    print(
+        "  the search index and other derived views rebuild from the store when it starts: "
+        f"citynode serve --home {report.home}"
+    )
+    return 0
+
+
+async def sparql_rebuild(args: argparse.Namespace) -> int:
+    async with Node.opened(args.home) as node:
+        applied = await sparql.rebuild(node)
+    print(f"rebuilt the SPARQL store from the change log: {applied} records")
     return 0

@@ -118,6 +118,12 @@ async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
             print(line, flush=True)
         first = runners[0].app[NODE]
         print(await _page_addresses(first), flush=True)
+        base = runners[0].app[NODE].config.base_url
+        print(
+            f"  open data: {base}/catalog (DCAT), {base}/sparql (SPARQL), "
+            f"{base}/dumps/records.ttl?origin=all, {base}/feeds/replica.atom",
+            flush=True,
+        )
         await asyncio.Event().wait()
     finally:
         for runner in reversed(runners):

@@ -56,6 +56,12 @@ def _key_path(keys_dir: Path, key_id: str) -> Path:
 
 
 def write_private_key(keys_dir: Path, key_id: str, key: Ed25519PrivateKey) -> Path:
+    """Write a new key's file; it becomes the key's only once renamed into place (atomic).
+
+    The caller lists the key in the database after this returns, in its write transaction. A
+    process killed between the two leaves a file no row names: that key never signed anything
+    (only listed keys sign), so the next rotation, which picks the same id, replaces it.
+    """
     keys_dir.mkdir(parents=True, exist_ok=True)
     path = _key_path(keys_dir, key_id)
     pem = key.private_bytes(
@@ -64,11 +70,14 @@ def write_private_key(keys_dir: Path, key_id: str, key: Ed25519PrivateKey) -> Pa
         serialization.NoEncryption(),
     )
     # Create with 0600 from the start: the key is never readable by others, not even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_suffix(".pem.partial")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
         handle.flush()
         os.fsync(handle.fileno())
+    os.replace(partial, path)
     return path
 
 

@@ -36,11 +36,11 @@ CHECKS = (
 #: the text "null" in a query string (its hooks do not filter every phase): the node rightly
 #: reads that as a facet value, which `negative_data_rejection` counts as accepting invalid
 #: data. Every other check still runs on /api/search; its number parameters are refused out of
-#: range (tests/test_error_shape.py, tests/test_search.py).
-#: The pages for people read whatever a person types or a form sends as text, never refusing it
-#: by type (web/render.py `add_page`), so the same holds for them.
+#: range (tests/test_error_shape.py, tests/test_search.py). `/search.atom` takes the same
+#: parameters (a search as a feed). The pages for people read whatever a person types or a form
+#: sends as text, never refusing it by type (web/render.py `add_page`), so the same holds for them.
 FREE_TEXT = (
-    r"^/api/search$"
+    r"^/api/search$|^/search\.atom$"
     r"|^(/\{lang\})?/(search|practice|city|compare|editor(/.*)?|operator(/.*)?|vocab/ontology)?$"
     r"|^/\{lang\}/records/\{slug\}$"
 )

@@ -53,17 +53,25 @@ async def start_node(
     name: str = "Medellín",
     country: str = "CO",
     sock: socket.socket | None = None,
+    sections: dict[str, dict[str, Any]] | None = None,
+    public_url: str | None = None,
     **federation: Any,
 ) -> RunningNode:
-    """Create (if new) and start a node on loopback; it gets an editor token."""
+    """Create (if new) and start a node on loopback; it gets an editor token.
+
+    `sections` sets other settings of a new node: {"ops": {"ready_max_lag_seconds": 1}};
+    `public_url` is its base URL when a relay or proxy stands in front of its socket.
+    """
     sock = sock or free_socket()
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = public_url or f"http://127.0.0.1:{port}"
     if not (home / "citynode.toml").exists():
+        extra = sections or {}
         config = build_config(
             node={"base_url": url, "name": name, "country": country},
-            server={"host": "127.0.0.1", "port": port},
+            server={"host": "127.0.0.1", "port": port, **extra.get("server", {})},
             federation={"allow_private_peers": True, **federation},
+            ops=extra.get("ops", {}),
         )
         await create_home(config, home)
     runner = await start_server(load_config(home), sock=sock)

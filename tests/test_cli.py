@@ -31,8 +31,12 @@ def test_init_publish_export_withdraw(home: Path, tmp_path: Path) -> None:
     nquads = citynode("export", "--home", str(home), "--format", "nquads").stdout
     assert nquads.count("\n") > 10 and "/records/wifi>" in nquads
     csv_text = citynode("export", "--home", str(home), "--format", "csv").stdout
-    assert csv_text.splitlines()[0].startswith("id,type,version")
-    assert len(csv_text.splitlines()) == 3
+    assert csv_text.splitlines()[0].startswith("\ufeffslug,type,status")  # the import template
+    assert len(csv_text.splitlines()) == 2
+    results = citynode("export", "--home", str(home), "--format", "results-csv").stdout
+    assert results.splitlines()[1].startswith("wifi-result,wifi,completed")
+    replica = citynode("export", "--home", str(home), "--format", "csv", "--origin", "all")
+    assert replica.stdout.splitlines()[0].startswith("\ufefforigin,id,slug")
     withdrawn = citynode("withdraw", "--home", str(home), "wifi-result", "--reason", "duplicado")
     assert "version 2\twithdrawn" in withdrawn.stdout
 
@@ -141,8 +145,12 @@ def test_errors_name_the_problem(tmp_path: Path) -> None:
 def test_publish_the_csv_templates(home: Path) -> None:
     out = citynode("publish", "--home", str(home), str(SAMPLES / "templates")).stdout
     assert out.count("\tcreated") >= 3
-    rows = citynode("export", "--home", str(home), "--format", "csv").stdout.splitlines()
-    assert len(rows) == out.count("\tcreated") + 1
+    practices = citynode("export", "--home", str(home), "--format", "csv").stdout
+    results = citynode("export", "--home", str(home), "--format", "results-csv").stdout
+    shipped = (SAMPLES / "templates" / "practices.csv").read_text("utf-8")
+    assert practices.splitlines()[0] == shipped.splitlines()[0]  # the template's own header
+    result_slugs = {line.split(",")[0] for line in results.splitlines()[1:]}
+    assert len(practices.splitlines()) - 1 + len(result_slugs) == out.count("\tcreated")
 
 
 def test_search_prints_a_readable_table(home: Path) -> None:

@@ -52,6 +52,9 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
     "/.well-known/citynode": [("PUT", "/.well-known/citynode", {}, 405)],
     "/vocab/v1": [("POST", "/vocab/v1", {}, 405)],
     "/openapi.json": [("POST", "/openapi.json", {}, 405)],
+    "/healthz": [("POST", "/healthz", {}, 405)],
+    "/readyz": [("DELETE", "/readyz", {}, 405)],
+    "/metrics": [("PUT", "/metrics", {}, 405)],
     "/records": [("GET", "/records?limit=zero", {}, 400), ("GET", "/records?status=x", {}, 400)],
     "/records/{slug}": [
         ("GET", "/records/missing", {}, 404),
@@ -79,6 +82,21 @@ CASES: dict[str, list[tuple[str, str, dict[str, Any], int]]] = {
         ("PUT", "/api/records/x", {}, 401),
         ("DELETE", "/api/records/x", {}, 401),
     ],
+    "/catalog": [("GET", "/catalog", {"headers": {"Accept": "image/png"}}, 406)],
+    "/dumps/{name}": [
+        ("GET", "/dumps/records.xls", {}, 404),
+        ("GET", "/dumps/records.ttl?origin=mars", {}, 400),
+        ("GET", "/dumps/records.ttl?type=Tombstone", {}, 400),
+    ],
+    "/sparql": [
+        ("GET", "/sparql?query=SELEC", {}, 400),
+        ("GET", "/sparql?update=DROP+ALL", {}, 403),
+        ("POST", "/sparql", {"data": b"x", "headers": {"Content-Type": "text/plain"}}, 415),
+        ("PUT", "/sparql", {}, 405),
+    ],
+    "/feeds/practices.atom": [("POST", "/feeds/practices.atom", {}, 405)],
+    "/feeds/replica.atom": [("POST", "/feeds/replica.atom", {}, 405)],
+    "/search.atom": [("GET", "/search.atom?limit=0", {}, 400)],
 }
 CASES["/static/{name}"] = [("GET", "/static/missing.css", {}, 404)]
 UNROUTED = [("GET", "/no/such/page", {}, 404), ("GET", "/records/UPPER", {}, 404)]

@@ -12,7 +12,9 @@ node relays them (`relay = true`).
 
 Fire-and-forget: a failed notice is logged and counted, nothing more, because pull (the poll
 interval) and reconcile repair anything a lost notice would have told. Bursts are debounced: a
-batch import of a thousand records gives one notice, not a thousand.
+batch import of a thousand records gives one notice, not a thousand. Each peer's notice is sent
+on its own: a slow peer delays only its own next notice (at most one in flight per peer, the
+newest position sent when it is done), never the others' (tests/test_faults_network.py).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class Notifier:
         self.stats: Counter[str] = Counter()
         self._changed = asyncio.Event()
         self._announce = 0
+        self._sending: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
 
     async def position(self) -> int:
         return await self.positions.load(self.name)
@@ -73,19 +77,47 @@ class Notifier:
         await self.positions.save(self.name, upto)
 
     async def run_forever(self) -> None:
-        while True:
-            await self._changed.wait()
-            await asyncio.sleep(self.debounce)
-            self._changed.clear()
-            try:
-                await self.push_all(self._announce)
-            except Exception:
-                log.exception("could not send push notices")
+        try:
+            while True:
+                await self._changed.wait()
+                await asyncio.sleep(self.debounce)
+                self._changed.clear()
+                try:
+                    await self.push_all(self._announce, wait=False)
+                except Exception:
+                    log.exception("could not send push notices")
+        finally:
+            sending = list(self._sending.values())
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
 
-    async def push_all(self, position: int) -> None:
-        body = encode_message(InboxNotice(sender=self.self_did, cursor=encode_cursor(position)))
+    async def push_all(self, position: int, wait: bool = True) -> None:
+        """Notify every active peer of `position`; `wait` for the sends to finish."""
+        self._announce = max(self._announce, position)
         peers = [p for p in await peer_store.list_peers(self.db.reader) if p.sync.state in ACTIVE]
-        await asyncio.gather(*(self._send(peer.base_url, body) for peer in peers))
+        started = []
+        for peer in peers:
+            if peer.did in self._sending:
+                self._again.add(peer.did)  # still busy with an older notice: resend after
+                continue
+            task = asyncio.create_task(self._notify(peer.did, peer.base_url))
+            self._sending[peer.did] = task
+            started.append(task)
+        if wait:
+            await asyncio.gather(*started)
+
+    async def _notify(self, did: str, base_url: str) -> None:
+        try:
+            while True:
+                self._again.discard(did)
+                cursor = encode_cursor(self._announce)
+                body = encode_message(InboxNotice(sender=self.self_did, cursor=cursor))
+                await self._send(base_url, body)
+                if did not in self._again:
+                    return
+        finally:
+            self._sending.pop(did, None)
 
     async def _send(self, base_url: str, body: bytes) -> None:
         try:

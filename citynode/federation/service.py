@@ -56,11 +56,14 @@ class Federation:
             allow_http=config.allow_private_peers,
             signer=self._sign,
             timeout=config.request_timeout_seconds,
+            backoff_cap=min(300.0, config.retry_cap_seconds),
         )
         self.policy = SyncPolicy(
             poll_interval=config.sync_interval_seconds,
             reconcile_interval=config.reconcile_interval_seconds,
             notice_min_gap=config.notice_min_gap_seconds,
+            cap=config.retry_cap_seconds,
+            min_delay=min(1.0, config.retry_cap_seconds),
         )
         did = node.identity.did
         self.keys = KeyCache(
@@ -155,6 +158,10 @@ class Federation:
             self._tasks.append(asyncio.create_task(self.worker.run_forever()))
             self._tasks.append(asyncio.create_task(self.notifier.run_forever()))
             await self.notices.start()
+
+    def running(self) -> bool:
+        """The background worker and notifier are alive (readiness, citynode/ops/health.py)."""
+        return bool(self._tasks) and all(not task.done() for task in self._tasks)
 
     async def close(self) -> None:
         with contextlib.suppress(ValueError):

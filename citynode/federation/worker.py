@@ -22,7 +22,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -119,31 +120,62 @@ class Worker:
                     )
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:  # the loop must outlive any one bad round
-                log.exception("federation worker round failed")
-            wake_at = await peer_store.next_wake(self.db.reader)
-            delay = MAX_SLEEP if wake_at is None else wake_at - self.clock()
-            delay = min(max(delay, 0.005), MAX_SLEEP)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
-            self._wake.clear()
+        """The background loop: start every peer whose time has come, each in its own task.
+
+        A round never waits for the peers it started: a slow peer (a pull crawling through a
+        bad link) holds its own slot of `max_concurrent_peers` and nothing else, so a notice
+        from another peer is acted on at once (tests/test_faults_network.py).
+        """
+        in_flight: dict[str, asyncio.Task[None]] = {}
+        try:
+            while True:
+                try:
+                    for did, task in await self._start_due(exclude=in_flight.keys()):
+                        job = asyncio.create_task(self._work(did, task), name=f"sync-{did}")
+                        in_flight[did] = job
+                        job.add_done_callback(partial(self._finished, in_flight, did))
+                except Exception:  # the loop must outlive any one bad round
+                    log.exception("federation worker round failed")
+                wake_at = await peer_store.next_wake(self.db.reader)
+                delay = MAX_SLEEP if wake_at is None else wake_at - self.clock()
+                delay = min(max(delay, 0.005), MAX_SLEEP)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                self._wake.clear()
+        finally:
+            for job in in_flight.values():
+                job.cancel()
+            await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    def _finished(
+        self, in_flight: dict[str, asyncio.Task[None]], did: str, _: asyncio.Task[None]
+    ) -> None:
+        in_flight.pop(did, None)
+        self.wake()  # its next state (more pages, backoff) may be due at once
+
+    async def _start_due(self, exclude: Container[str] = ()) -> list[tuple[str, str]]:
+        """Tick the runnable peers; those that start (`syncing`, our lease) with their task."""
+        now = self.clock()
+        started: list[tuple[str, str]] = []
+        for did in await peer_store.runnable_dids(self.db.reader, now):
+            if did in exclude:
+                continue
+            async with self.db.transaction() as conn:
+                sync = await peer_store.apply(conn, did, Tick(), now, self.rng, self.policy)
+                if sync is None or sync.state != "due" or sync.next_attempt_at > now:
+                    continue
+                sync = await peer_store.apply(conn, did, Started(), now, self.rng, self.policy)
+            if sync is not None and sync.state == "syncing":
+                started.append((did, sync.task))
+        return started
 
     async def run_once(self) -> int:
-        """One round: tick the runnable peers and work the ones that start. Peers worked."""
+        """One round, waited for: tick the runnable peers and work the ones that start.
+
+        Tests and `sync_now` step the worker with this; the background loop does not wait.
+        """
         async with self._lock:
-            now = self.clock()
-            started: list[tuple[str, str]] = []
-            for did in await peer_store.runnable_dids(self.db.reader, now):
-                async with self.db.transaction() as conn:
-                    sync = await peer_store.apply(conn, did, Tick(), now, self.rng, self.policy)
-                    if sync is None or sync.state != "due" or sync.next_attempt_at > now:
-                        continue
-                    sync = await peer_store.apply(conn, did, Started(), now, self.rng, self.policy)
-                if sync is not None and sync.state == "syncing":
-                    started.append((did, sync.task))
+            started = await self._start_due()
             await asyncio.gather(*(self._work(did, task) for did, task in started))
             return len(started)
 
@@ -157,12 +189,16 @@ class Worker:
         for _ in range(max_rounds):
             await self.run_once()
             now = self.clock()
-            busy = False
+            busy = elsewhere = False
             for peer in targets:
                 current = await peer_store.get_peer(self.db.reader, peer.did)
                 if current is not None and current.sync.state == "due":
                     busy = busy or current.sync.next_attempt_at <= now
-            if not busy:
+                # Worked by the background loop (or another process): wait for its turn.
+                elsewhere = elsewhere or (current is not None and current.sync.state == "syncing")
+            if elsewhere:
+                await asyncio.sleep(0.01)
+            elif not busy:
                 break
         outcomes = []
         for peer in targets:

@@ -73,13 +73,21 @@ class Database:
             await self._writer.close()
         await self.reader.close()
 
-    async def backup_to(self, destination: Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup API)."""
-        target = await aiosqlite.connect(destination)
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A read-only connection of its own inside one read transaction, for long reads.
+
+        In WAL mode a read transaction sees the database as of its first read, whatever is
+        committed meanwhile (SQLite "Isolation In SQLite"): a dump paged over many queries is
+        one consistent state, and the shared reader stays free for everyone else.
+        """
+        conn = await _connect(self.path)
         try:
-            await self.reader.backup(target)
+            await conn.execute("PRAGMA query_only=ON")
+            await conn.execute("BEGIN")
+            yield conn
         finally:
-            await target.close()
+            await conn.close()
 
     @asynccontextmanager
     async def transaction(self, *, notify: bool = True) -> AsyncIterator[aiosqlite.Connection]:

@@ -161,6 +161,11 @@ class Following:
             return False
         return True
 
+    @property
+    def running(self) -> bool:
+        """The follower's task is alive (started and neither stopped nor crashed)."""
+        return self._task is not None and not self._task.done()
+
     def lag(self) -> Lag:
         seconds = 0.0
         if self._behind_since is not None and self._head > self._position:

@@ -7,6 +7,7 @@ changes feed serves records in the order they were stored and a cursor never exp
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -278,6 +279,17 @@ async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -
     return int(row[0]) if row else 0
 
 
+async def count_by_origin(conn: aiosqlite.Connection) -> dict[tuple[str, str], int]:
+    """(origin DID, city) -> current records (tombstones left out), for the metrics."""
+    sql = (
+        "SELECT c.origin, COALESCE(o.city, ''), COUNT(*) FROM current c"
+        " LEFT JOIN origins o ON o.did = c.origin WHERE c.type != 'Tombstone' GROUP BY c.origin"
+    )
+    async with conn.execute(sql) as cursor:
+        rows = await cursor.fetchall()
+    return {(row[0], row[1]): int(row[2]) for row in rows}
+
+
 async def all_current(
     conn: aiosqlite.Connection, origin: str | None = None, include_tombstones: bool = False
 ) -> list[StoredRecord]:
@@ -296,3 +308,64 @@ async def all_current(
     async with conn.execute(sql, params) as cursor:
         rows = await cursor.fetchall()
     return [_stored(row) for row in rows]
+
+
+class DumpState(msgspec.Struct, frozen=True, kw_only=True):
+    """What a dump of some origins holds: for validators (ETag, Last-Modified)."""
+
+    records: int
+    last_seq: int
+    last_received: str | None
+
+
+def _origin_clause(origin: str | None, types: tuple[str, ...] = ()) -> tuple[str, list[Any]]:
+    clauses, params = [], []
+    if origin is not None:
+        clauses.append("c.origin = ?")
+        params.append(origin)
+    if types:
+        # A withdrawn record's tombstone still counts for the validators of its former type.
+        marks = ",".join("?" * len(types))
+        clauses.append(f"(c.type IN ({marks}) OR c.type = 'Tombstone')")
+        params.extend(types)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+async def dump_state(
+    conn: aiosqlite.Connection, origin: str | None = None, types: tuple[str, ...] = ()
+) -> DumpState:
+    """Count, newest position and newest arrival of the current records (tombstones count:
+    a withdrawal changes what a dump holds)."""
+    where, params = _origin_clause(origin, types)
+    async with conn.execute(
+        "SELECT COUNT(*), COALESCE(MAX(c.seq), 0), MAX(r.received_at) FROM current c "
+        f"JOIN records r ON r.seq = c.seq {where}",
+        params,
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return DumpState(records=int(row[0]), last_seq=int(row[1]), last_received=row[2])
+
+
+async def stream_current(
+    conn: aiosqlite.Connection,
+    origin: str | None = None,
+    types: tuple[str, ...] = (),
+    batch: int = 500,
+) -> AsyncIterator[list[StoredRecord]]:
+    """Every current record (no tombstones), in stored order, `batch` at a time (keyset paging:
+    constant memory however large the store)."""
+    where, params = _origin_clause(origin, types)
+    where = f"{where} AND" if where else "WHERE"
+    position = 0
+    while True:
+        async with conn.execute(
+            f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq {where} "
+            "c.seq > ? AND c.type != 'Tombstone' ORDER BY c.seq LIMIT ?",
+            [*params, position, batch],
+        ) as cursor:
+            rows = [_stored(row) for row in await cursor.fetchall()]
+        if not rows:
+            return
+        yield rows
+        position = rows[-1].seq

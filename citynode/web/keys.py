@@ -7,6 +7,10 @@ from aiohttp import web
 from citynode.config import NodeConfig
 from citynode.federation.service import Federation
 from citynode.node import Node
+from citynode.opendata.catalog import CatalogCache
+from citynode.opendata.dumps import DumpSlots
+from citynode.opendata.sparql import Sparql
+from citynode.ops.metrics import Metrics
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
 from citynode.storage.log import Following
@@ -24,8 +28,16 @@ OPERATIONS = web.AppKey("operations", list[Operation])
 #: store...): each owner starts its `Following` in its cleanup context and lists it here, so
 #: status, readiness and metrics report every view's lag from one place.
 FOLLOWINGS = web.AppKey("followings", list[Following])
+#: This app's Prometheus registry and request-path metrics (one per app: tests run several).
+METRICS = web.AppKey("metrics", Metrics)
 #: The node's search: index, indexer (a follower of the change log) and searches
 #: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
 SEARCH = web.AppKey("search", SearchService)
 #: CSV uploads being published from the editor page (web/csv_jobs.py), by job id.
 IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)
+#: The SPARQL store and its query processes (absent when `[opendata] sparql = false`).
+SPARQL = web.AppKey("sparql", Sparql)
+#: The serialized DCAT catalog, until the store changes (web/catalog.py).
+CATALOG_CACHE = web.AppKey("catalog_cache", CatalogCache)
+#: Dumps streaming now (web/dumps.py).
+DUMP_SLOTS = web.AppKey("dump_slots", DumpSlots)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 import vocab
 from citynode.federation.directory import own_descriptor
+from citynode.opendata.links import OpenDataLink, links
 from citynode.storage.log import Lag
 from citynode.web.contract import Reply, Routes
 from citynode.web.keys import FOLLOWINGS, NODE
@@ -29,6 +30,11 @@ class PublicEndpoints(Endpoints, kw_only=True):
     vocabulary: str
     openapi: str
     search_api: str
+    catalog: str | None = None
+    sparql: str | None = None
+    practices_feed: str | None = None
+    replica_feed: str | None = None
+    search_feed: str | None = None
 
 
 class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
@@ -40,6 +46,8 @@ class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
     #: How far each view of the change log (the search index, push notices...) is behind the
     #: store: entries not yet applied, and for how many seconds.
     index_lag: dict[str, Lag] = msgspec.field(default_factory=dict, name="index_lag")
+    #: Where the node's open data is (catalog, dumps, SPARQL, feeds; opendata/links.py).
+    open_data: list[OpenDataLink] = msgspec.field(default_factory=list)
 
 
 class NodeHome(NodeInfo, tag="NodeDescriptor", kw_only=True):
@@ -59,8 +67,22 @@ def descriptor(request: web.Request) -> NodeInfo:
         openapi=f"{base}/openapi.json",
         search_api=f"{base}/api/search",
     )
+    # Open data (DCAT catalog, dumps, SPARQL, feeds): wire types ignore what they do not know.
+    found = links(base, config.opendata.sparql)
+    named = {link.name: link.href for link in found}
+    fields["endpoints"] = msgspec.structs.replace(
+        fields["endpoints"],
+        catalog=named["catalog"],
+        sparql=named.get("sparql"),
+        practices_feed=named["practicesFeed"],
+        replica_feed=named["replicaFeed"],
+        search_feed=named["searchFeed"],
+    )
     return NodeInfo(
-        **fields, illustrative=config.node.illustrative, index_lag=followers_lag(request)
+        **fields,
+        illustrative=config.node.illustrative,
+        index_lag=followers_lag(request),
+        open_data=found,
     )
 
 
