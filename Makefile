@@ -60,4 +60,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check citynode protocol vocab tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .cache

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from citynode.origins import Origin
+from protocol.records import RECORD_CONTEXT
 
 _words = str.split  # word lists written as text, one string each
 
@@ -188,6 +189,10 @@ def corpus(size: int, seed: int = 42, cities: int = 300) -> Iterator[tuple[dict[
 
         goal = rng.randint(1, 17)
         doc: dict[str, Any] = {
+            # Stored records as the index reads them: the bundled context and a well-formed
+            # proof (not checked by the index), so every record takes the typed fast path of
+            # protocol/readable.py as real ones do.
+            "@context": RECORD_CONTEXT,
             "type": kind,
             "id": f"{origin.base_url}/records/{n}",
             "version": 1,
@@ -198,6 +203,14 @@ def corpus(size: int, seed: int = 42, cities: int = 300) -> Iterator[tuple[dict[
             "summary": text(40),
             "status": rng.choice(STATUSES),
             "keywords": {lang: writer.words(lang, 4).rstrip(".").split()},
+            "proof": {
+                "type": "DataIntegrityProof",
+                "cryptosuite": "eddsa-jcs-2022",
+                "created": modified,
+                "verificationMethod": f"{origin.did}#key-1",
+                "proofPurpose": "assertionMethod",
+                "proofValue": "z" + "1" * 86,
+            },
         }
         if kind == "Result":
             doc["resultOf"] = f"{origin.base_url}/records/{max(0, n - 1)}"

@@ -25,11 +25,14 @@ from citynode.ops.metrics import Metrics
 from citynode.ops.requests import add_request_id, body_deadline, request_middleware
 from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
+from citynode.storage.facts import FactsFollower
+from citynode.storage.log import Following
 from citynode.web import (
     assets,
     catalog,
     city_page,
     compare_page,
+    comparisons,
     dumps,
     editor,
     editor_pages,
@@ -47,6 +50,7 @@ from citynode.web import (
     search,
     search_page,
     sparql,
+    vocabulary,
     wellknown,
 )
 from citynode.web.browser import browser_headers
@@ -58,6 +62,7 @@ from citynode.web.keys import (
     CATALOG_CACHE,
     CONFIG,
     DUMP_SLOTS,
+    FACTS,
     FEDERATION,
     FOLLOWINGS,
     IMPORT_JOBS,
@@ -81,6 +86,8 @@ ROUTES: tuple[Routes, ...] = (
     federation.routes,
     peers.routes,
     search.routes,
+    vocabulary.routes,
+    comparisons.routes,
     assets.routes,
     # Pages for people (HTML, and the same data as JSON): one module per resource.
     home_page.routes,
@@ -146,6 +153,8 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_response_prepare.append(_open_data_links)
     app.cleanup_ctx.append(_node_context)
     app.cleanup_ctx.append(_search_context)
+    # Before the federation worker: the views are following when the first pull lands.
+    app.cleanup_ctx.append(_facts_context)
     # The SPARQL store opens before the federation worker starts, so the worker (which acts at
     # once) starts last, as the app becomes ready.
     app.cleanup_ctx.append(_sparql_context)
@@ -215,6 +224,18 @@ async def _federation_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await service.close()
+
+
+async def _facts_context(app: web.Application) -> AsyncIterator[None]:
+    """The facts follower (links and indicator values, storage/facts.py) follows the log."""
+    following = Following(app[NODE].db, FactsFollower(app[NODE].db))
+    await following.start()
+    app[FACTS] = following
+    app[FOLLOWINGS].append(following)
+    try:
+        yield
+    finally:
+        await following.close()
 
 
 async def _sparql_context(app: web.Application) -> AsyncIterator[None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from citynode.ops import logs
 from protocol.errors import ProtocolError
 from vocab import VocabError
 
-Runner = Callable[[argparse.Namespace], Awaitable[int]]
+Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _home(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--name", required=True, help="city name, e.g. Medellín")
     init.add_argument("--country", required=True, help="ISO 3166 country code, e.g. CO")
     init.add_argument("--wikidata", help="Wikidata IRI of the city")
-    init.add_argument("--languages", default="es,en", help="comma-separated: es,en,pt")
+    init.add_argument(
+        "--languages", default="es,en", help="comma-separated BCP 47 tags: es,en,pt,fr,pt-BR..."
+    )
     init.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     init.add_argument("--port", type=int, help="port to listen on (default: the URL's port)")
     init.add_argument(

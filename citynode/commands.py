@@ -147,12 +147,12 @@ EXPORT_FILES = {
 
 async def export(args: argparse.Namespace) -> int:
     file = dumps.FILES[EXPORT_FILES[args.format]]
-    encoder = dumps.Encoder(file, args.origin)
     output = args.output.open("wb") if args.output else sys.stdout.buffer
     count = 0
     try:
         async with Node.opened(args.home) as node, node.db.snapshot() as conn:
             origin = node.identity.did if args.origin == "self" else None
+            encoder = await dumps.Encoder.opened(conn, file, args.origin, origin)
 
             async def counted() -> AsyncIterator[list[store.StoredRecord]]:
                 nonlocal count

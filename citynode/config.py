@@ -19,13 +19,17 @@ import msgspec
 from msgspec import Meta, Struct
 
 from citynode.errors import ConfigError
+from protocol.langtags import MAX_LENGTH as TAG_LENGTH
+from protocol.langtags import PATTERN as TAG_PATTERN
+from protocol.messages import Population
 
 CONFIG_FILE = "citynode.toml"
 DATABASE_FILE = "citynode.db"
 KEYS_DIR = "keys"
 SPARQL_DIR = "sparql"
 
-Language = Literal["es", "en", "pt"]
+#: Any BCP 47 language tag (es, en, pt-BR, fr...): the languages the node's city writes in.
+Language = Annotated[str, Meta(pattern=TAG_PATTERN, max_length=TAG_LENGTH)]
 
 
 class NodeSection(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -35,6 +39,25 @@ class NodeSection(Struct, forbid_unknown_fields=True, kw_only=True):
     wikidata: str | None = None
     languages: list[Language] = msgspec.field(default_factory=lambda: ["es", "en"])
     illustrative: bool = False
+    # The city's population, with its year and source, for per-capita comparisons of
+    # indicators (served in the node descriptor). `population_illustrative` when the figure or
+    # the year is not from a source.
+    population: Annotated[int, Meta(ge=1, le=10**10)] | None = None
+    population_year: Annotated[int, Meta(ge=1800, le=2200)] | None = None
+    # Who counted: a census, a statistics office, a web address.
+    population_source: Annotated[str, Meta(min_length=1, max_length=400)] | None = None
+    population_illustrative: bool = False
+
+    @property
+    def population_profile(self) -> Population | None:
+        if self.population is None or self.population_year is None:
+            return None
+        return Population(
+            count=self.population,
+            year=self.population_year,
+            source=self.population_source,
+            illustrative=self.population_illustrative,
+        )
 
 
 class ServerSection(Struct, forbid_unknown_fields=True, kw_only=True):

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 import uvloop
@@ -31,6 +31,7 @@ from citynode.server import start_server
 from citynode.storage import records as store
 from citynode.storage.tokens import add_token, new_token
 from citynode.web.keys import FEDERATION, NODE
+from protocol.messages import Population
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_CITIES = ("medellin", "lisboa", "montevideo")
@@ -50,6 +51,27 @@ class SampleCity(msgspec.Struct, kw_only=True):
     wikidata: str | None = None
     languages: list[str] = msgspec.field(default_factory=lambda: ["es", "en"])
     illustrative: bool = False
+    population: Population | None = None
+
+
+def stand_in_base(slug: str) -> str:
+    """Sample records name other sample cities' records under stand-in addresses (a Montevideo
+    practice adapted from https://medellin.example/records/wifi-parques); the demo rewrites
+    them to the cities' real loopback addresses."""
+    return f"https://{slug}.example/"
+
+
+def rewrite_addresses(value: Any, bases: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for stand_in, real in bases.items():
+            if value.startswith(stand_in):
+                return real + value[len(stand_in) :]
+        return value
+    if isinstance(value, list):
+        return [rewrite_addresses(item, bases) for item in value]
+    if isinstance(value, dict):
+        return {key: rewrite_addresses(item, bases) for key, item in value.items()}
+    return value
 
 
 def sample_city(slug: str) -> SampleCity:
@@ -73,6 +95,7 @@ async def prepare_city(
     ]
     home = data_dir / slug
     if not (home / "citynode.toml").exists():
+        population = city.population
         config = build_config(
             node={
                 "base_url": f"http://{host}:{port}",
@@ -81,6 +104,10 @@ async def prepare_city(
                 "wikidata": city.wikidata,
                 "languages": city.languages,
                 "illustrative": city.illustrative or slug != REAL_CITY,
+                "population": population.count if population else None,
+                "population_year": population.year if population else None,
+                "population_source": population.source if population else None,
+                "population_illustrative": bool(population and population.illustrative),
             },
             server={"host": host, "port": port},
             # Loopback peers need the private-address permission; the allow list approves the
@@ -90,7 +117,11 @@ async def prepare_city(
         await create_home(config, home)
     async with Node.opened(home) as node:
         drafts = read_drafts(SAMPLES / slug / "records.jsonld", node.config.base_url)
-        await node.publisher.publish(drafts)
+        bases = {
+            stand_in_base(other): f"http://{host}:{sample_city(other).port + port_offset}/"
+            for other in {*peers, slug}
+        }
+        await node.publisher.publish([rewrite_addresses(draft, bases) for draft in drafts])
     return load_config(home)
 
 

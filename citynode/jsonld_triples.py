@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from decimal import Decimal
 from functools import cache
 from typing import Any, Final
 
@@ -77,6 +76,11 @@ def _table() -> tuple[dict[str, _Term], dict[str, str], dict[str, str]]:
             if not definition.startswith("@"):
                 names[key] = expand(definition)
             continue
+        if "@id" not in definition:
+            continue
+        # `@vocab` coercion and types expand any term, properties included (API 5.2: an
+        # `illustrative` list of field names is a list of the fields' property IRIs).
+        names[key] = expand(definition["@id"])
         if set(definition) - {"@id", "@type", "@container"}:
             continue  # scoped contexts, @reverse, @nest...: left to the JSON-LD processor
         container = definition.get("@container")
@@ -109,14 +113,7 @@ def _iri(value: Any, names: dict[str, str] | None = None) -> str:
     return f"<{value}>"
 
 
-def _double(value: float) -> str:
-    """XSD canonical double, as JSON-LD writes it (8.6 step 10: "1.5E0")."""
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
-    assert isinstance(exponent, int)
-    text = "".join(map(str, digits)).rstrip("0") or "0"
-    power = len(digits) - 1 + exponent
-    mantissa = text[0] + "." + (text[1:] or "0")
-    return f"{'-' if sign else ''}{mantissa}E{power}"
+_double: Final = vocab.canonical_double
 
 
 def _string(text: str) -> str:
@@ -146,8 +143,12 @@ def _literal(value: Any, datatype: str | None) -> str:
     raise _Unsupported
 
 
-def _node(node: dict[str, Any], out: list[str]) -> str:
-    properties, names, _ = _table()
+def _node(
+    node: dict[str, Any],
+    out: list[str],
+    terms: tuple[dict[str, _Term], dict[str, str]] | None = None,
+) -> str:
+    properties, names = terms if terms is not None else _table()[:2]
     if "@id" in node or "@type" in node or "@value" in node or "@graph" in node:
         raise _Unsupported
     subject = _iri(node["id"]) if "id" in node else f"{_BLANK_PREFIX}{next(_blanks)}"
@@ -176,12 +177,14 @@ def _node(node: dict[str, Any], out: list[str]) -> str:
             if item is None:
                 continue
             if isinstance(item, dict):
-                out.append(head + _node(item, out))
-            elif term.coerce == "@id":
+                out.append(head + _node(item, out, terms))
+            elif term.coerce == "@id" and isinstance(item, str):
                 out.append(head + _iri(item))
-            elif term.coerce == "@vocab":
+            elif term.coerce == "@vocab" and isinstance(item, str):
                 out.append(head + _iri(item, names))
             else:
+                # Type coercion to IRIs applies to strings only (API 5.3.2 Value Expansion): a
+                # boolean under `@vocab` (`illustrative: true`) stays an xsd:boolean.
                 out.append(head + _literal(item, term.datatype))
     return subject
 
@@ -198,3 +201,56 @@ def statements(document: dict[str, Any]) -> list[str] | None:
     except _Unsupported:
         return None
     return out
+
+
+@cache
+def _proof_table() -> tuple[str, dict[str, _Term], dict[str, str]]:
+    """From the bundled Data Integrity context: the `proof` predicate, the terms of a
+    `DataIntegrityProof` (its type-scoped context) and the names `@vocab` values expand to
+    (the class, and the proof purposes of `proofPurpose`'s scoped context)."""
+    context: dict[str, Any] = vocab.context_document(vocab.DATA_INTEGRITY_CONTEXT_URL)["@context"]
+    proof_class = context["DataIntegrityProof"]
+    properties: dict[str, _Term] = {}
+    names = {"DataIntegrityProof": proof_class["@id"]}
+    for key, definition in proof_class["@context"].items():
+        if key.startswith("@"):
+            continue
+        if isinstance(definition, str):
+            if not definition.startswith("@"):
+                properties[key] = _Term(definition, None, None)
+            continue
+        for name, purpose in definition.get("@context", {}).items():
+            if isinstance(purpose, dict) and "@id" in purpose:
+                names[name] = purpose["@id"]
+        properties[key] = _Term(
+            definition["@id"], definition.get("@type"), definition.get("@container")
+        )
+    return context["proof"]["@id"], properties, names
+
+
+def proof_statements(document: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """The record's proof as JSON-LD reads it: the Data Integrity context makes `proof` an
+    `@graph` container (JSON-LD 1.1 section 4.9), so the record says `<id> sec:proof _:g` and the
+    proof's own triples are in the named graph `_:g`. Returns the statement linking the record
+    to `_:g` and `_:g`'s statements (both without a graph name and the final " ."), or None when
+    the proof's shape needs a JSON-LD processor (not one DataIntegrityProof, a context of its
+    own...)."""
+    proof = document.get("proof")
+    if (
+        not isinstance(proof, dict)
+        or proof.get("type") != "DataIntegrityProof"
+        # eddsa-jcs-2022 proofs repeat the record's context (Data Integrity 3.3.1 step 2): the
+        # same protected definitions again, which changes nothing. Any other is the processor's.
+        or proof.get("@context", document.get("@context")) != document.get("@context")
+        or document.get("@context") != [CONTEXT_URL, vocab.DATA_INTEGRITY_CONTEXT_URL]
+    ):
+        return None
+    predicate, properties, names = _proof_table()
+    graph = f"{_BLANK_PREFIX}{next(_blanks)}"
+    out: list[str] = []
+    try:
+        link = f"{_iri(document['id'])} <{predicate}> {graph}"
+        _node(proof, out, (properties, names))
+    except _Unsupported:
+        return None
+    return link, out

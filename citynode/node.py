@@ -46,6 +46,7 @@ class Node:
             city=config.node.name,
             country=config.node.country,
             wikidata=config.node.wikidata,
+            population=config.node.population_profile,
         )
         self.publisher = Publisher(db, keyring, self.origin)
         #: Refused requests, counted in memory and written in batches (see `Tally`).

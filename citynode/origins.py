@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from protocol.messages import Population
+
 
 class Origin(msgspec.Struct, frozen=True, kw_only=True):
     """The node a record was published by: its DID, base URL, city name and country code."""
@@ -13,3 +15,4 @@ class Origin(msgspec.Struct, frozen=True, kw_only=True):
     city: str
     country: str
     wikidata: str | None = None
+    population: Population | None = None

@@ -20,6 +20,7 @@ from citynode.errors import BadRequest, Conflict, Gone, NotFound, PreconditionFa
 from citynode.identity import Keyring, NodeIdentity
 from citynode.origins import Origin
 from citynode.record_ids import records_base, resolve_iri, slug_of, slugify, version_iri
+from citynode.references import Held, check_references
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.validation import check_shapes, raise_batch_errors
@@ -27,9 +28,11 @@ from protocol import proofs
 from protocol.did import parse_timestamp
 from protocol.errors import InvalidRecord
 from protocol.records import (
+    DEFAULT_LICENSE,
     MAX_RECORD_BYTES,
     PRACTICE_TYPES,
     RECORD_CONTEXT,
+    SHAPES_VERSION,
     Record,
     Result,
     check_context,
@@ -181,6 +184,7 @@ class Publisher:
                 )
             except InvalidRecord as exc:
                 errors.append({"position": position, "message": exc.message, **exc.detail})
+        errors.extend(await _link_errors(conn, plan.entries))
         raise_batch_errors(errors)
 
     async def _settle(
@@ -214,6 +218,9 @@ class Publisher:
                 )
             except InvalidRecord as exc:
                 errors.append({"position": entry.position, "message": exc.message, **exc.detail})
+        # The links again, under the write lock: a record another writer stored or withdrew
+        # since the plan may break one (or close a partOf cycle with this batch).
+        errors.extend(await _link_errors(conn, plan.entries))
         raise_batch_errors(errors)
 
     async def _next_version(
@@ -255,6 +262,7 @@ class Publisher:
         }
         if current is not None:
             full["previousVersion"] = version_iri(record_id, current.version)
+        state_defaults(full)
         record = parse_record(full)
         check_context(record)
         if previous is not None and _content(previous) == _content(record_to_builtins(record)):
@@ -402,6 +410,35 @@ class Publisher:
         return Published(
             id=record_id, version=current.version + 1, type="Tombstone", outcome="withdrawn"
         )
+
+
+def state_defaults(document: dict[str, Any]) -> None:
+    """Write out what a record means by default, so every RDF tool reads it too (issue 7,
+    "RDF says everything the record means"): the licence, the shapes it conforms to, and each
+    measurement's role. A draft that states them keeps its own values."""
+    if document.get("type") == "Tombstone":
+        return
+    document.setdefault("license", DEFAULT_LICENSE)
+    document.setdefault("conformsTo", SHAPES_VERSION)
+    measurements = document.get("measurements")
+    if isinstance(measurements, list):
+        document["measurements"] = [
+            {**item, "role": item.get("role") or "observed"} if isinstance(item, dict) else item
+            for item in measurements
+        ]
+
+
+async def _link_errors(conn: aiosqlite.Connection, entries: list[_Entry]) -> list[dict[str, Any]]:
+    """resultOf aside, the links the batch's records declare (partOf, hasPart, adaptedFrom),
+    checked against the rest of the batch and the records held (citynode/references.py)."""
+    held_links = Held(conn, [entry.record for entry in entries])
+    errors: list[dict[str, Any]] = []
+    for entry in entries:
+        try:
+            await check_references(entry.record, held_links)
+        except InvalidRecord as exc:
+            errors.append({"position": entry.position, "message": exc.message, **exc.detail})
+    return errors
 
 
 def _signs_later(identity: NodeIdentity, stamp: str) -> bool:

@@ -2,13 +2,17 @@
 to drafts.
 
 Out: a record's triples are read from the context's term table (`jsonld_triples.py`, checked
-against a JSON-LD processor on every sample record; records of another shape go through
-Oxigraph's JSON-LD parser, ~0.4 ms a record, itself ~10x faster than rdflib's) as N-Triples
-statements, the one form every output is written from: N-Triples, N-Quads (a graph name added),
-Turtle (statements grouped by subject, IRIs with the context's prefixes), a chunk of records at
-a time, so a dump of the whole replica runs in constant memory (`stream`). The SPARQL store
-(opendata/sparql_view.py) loads the same statements (`record_nquads`): a dump, a negotiated
-record and a SPARQL answer always hold the same triples.
+against a JSON-LD processor on every sample record, and against pyld in tests/test_rdf_pyld.py;
+records of another shape go through Oxigraph's JSON-LD parser, ~0.4 ms a record, itself ~10x
+faster than rdflib's) as N-Triples statements, the one form every output is written from:
+N-Triples, N-Quads (a graph name added), Turtle (statements grouped by subject, IRIs with the
+context's prefixes), a chunk of records at a time, so a dump of the whole replica runs in
+constant memory (`stream`). Literals keep the signed JSON's lexical forms (a `Z` date stays
+`Z`; numbers take JSON-LD's forms). N-Quads also carry each record's proof, in the named graph
+JSON-LD puts it in (`proof_nquads`); Turtle and N-Triples have no named graphs, so they hold the
+record's own triples only. The SPARQL store (opendata/sparql_view.py) loads the same statements
+(`record_nquads`, without the proof graph): a dump, a negotiated record and a SPARQL answer
+always hold the same record triples.
 In: Turtle drafts are still read with rdflib (imports are small and need its graph API).
 Contexts are never fetched: the bundled copies replace every context URL before parsing.
 """
@@ -65,11 +69,8 @@ def _context_json() -> bytes:
 
 
 def _jsonld_text(document: dict[str, Any]) -> bytes:
-    """The record as self-contained JSON-LD (no context to fetch), without its proof.
-
-    The proof is a JSON-level signature over the exact bytes (DESIGN.md "Signatures"): its
-    triples say nothing about the practice, so they stay out of the RDF views.
-    """
+    """The record as self-contained JSON-LD (no context to fetch), without its proof (the
+    proof is a graph of its own: `proof_nquads`)."""
     body = {k: v for k, v in document.items() if k not in ("proof", "@context")}
     context = document.get("@context")
     if context in (RECORD_CONTEXT, [CONTEXT_URL], CONTEXT_URL):
@@ -80,8 +81,9 @@ def _jsonld_text(document: dict[str, Any]) -> bytes:
 
 
 def record_statements(document: dict[str, Any]) -> list[str]:
-    """The triples a record means (its proof left out), as N-Triples statements without their
-    final " ." (append a graph name for N-Quads).
+    """The triples a record means (its proof left out: it is a named graph, see
+    `proof_nquads`), as N-Triples statements without their final " ." (append a graph name for
+    N-Quads).
 
     Read from the context's term table where the record's shape allows it (jsonld_triples.py:
     ~8x faster than a JSON-LD processor, and text, not Python objects, all the way to Oxigraph),
@@ -99,10 +101,37 @@ def processor_statements(document: dict[str, Any]) -> list[str]:
     return [f"{q.subject} {q.predicate} {q.object}" for q in quads]
 
 
-def record_nquads(document: dict[str, Any]) -> str:
-    """The record's triples in the named graph of its id (RDF 1.1 N-Quads 2.1)."""
-    graph = f"<{document['id']}>"
-    return "".join(f"{s} {graph} .\n" for s in record_statements(document))
+def proof_nquads(document: dict[str, Any], graph: str = "") -> str:
+    """The record's proof as N-Quads, where JSON-LD puts it (the Data Integrity context makes
+    `proof` an `@graph` container, JSON-LD 1.1 section 4.9): `<id> sec:proof _:g` in `graph`
+    (the record's own graph; "" for the default graph) and the proof's triples in the named
+    graph `_:g`. "" for a record without a proof."""
+    if document.get("proof") is None:
+        return ""
+    tail = f" {graph}" if graph else ""
+    found = jsonld_triples.proof_statements(document)
+    if found is not None:
+        link, statements = found
+        label = link.rsplit(" ", 1)[1]
+        return f"{link}{tail} .\n" + "".join(f"{s} {label} .\n" for s in statements)
+    # Another shape (several proofs, a context of its own...): Oxigraph's JSON-LD processor.
+    head = {"@context": document.get("@context"), "id": document["id"]}
+    text = msgspec.json.encode(vocab.inline_contexts({**head, "proof": document["proof"]}))
+    out: list[str] = []
+    for quad in ox.parse(text, format=ox.RdfFormat.JSON_LD):
+        name = tail if isinstance(quad.graph_name, ox.DefaultGraph) else f" {quad.graph_name}"
+        out.append(f"{quad.subject} {quad.predicate} {quad.object}{name} .\n")
+    return "".join(out)
+
+
+def record_nquads(document: dict[str, Any], *, own_graph: bool = True, proof: bool = True) -> str:
+    """The record as N-Quads (RDF 1.1 N-Quads 2.1): its triples in the named graph of its id
+    (`own_graph`; else the default graph, as a JSON-LD processor gives a lone record) and,
+    with `proof`, its proof in a named graph of its own (`proof_nquads`)."""
+    graph = f"<{document['id']}>" if own_graph else ""
+    tail = f" {graph}" if graph else ""
+    text = "".join(f"{s}{tail} .\n" for s in record_statements(document))
+    return text + proof_nquads(document, graph) if proof else text
 
 
 def stream(documents: Iterable[dict[str, Any]], fmt: str) -> Iterator[bytes]:

@@ -39,6 +39,7 @@ __all__ = [
     "OriginDigest",
     "PeerRequest",
     "PeerResponse",
+    "Population",
     "SearchFilters",
     "SearchHit",
     "SearchRequest",
@@ -97,6 +98,16 @@ class Endpoints(_Part):
     peers: str | None = None
 
 
+class Population(_Part):
+    """A city profile's population: how many inhabitants, in which year, by which source
+    (per-capita comparisons divide by it). `illustrative` when no source gives the figure."""
+
+    count: Annotated[int, Meta(ge=1, le=10**10)]
+    year: Annotated[int, Meta(ge=1800, le=2200)]
+    source: Annotated[str, Meta(max_length=400)] | None = None
+    illustrative: bool = False
+
+
 class NodeDescriptor(_Message):
     """Who a node is and how to talk to it; served at `/.well-known/citynode`."""
 
@@ -112,6 +123,7 @@ class NodeDescriptor(_Message):
     shapes: str = SHAPES_VERSION
     limits: Limits = msgspec.field(default_factory=Limits)
     relays: bool = False
+    population: Population | None = None
 
 
 # --- Sync ---

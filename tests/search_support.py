@@ -22,6 +22,24 @@ from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.log import Following
 from citynode.storage.origins import put_origin
+from protocol.records import RECORD_CONTEXT
+
+
+def signed_fields(did: str, created: str = "2022-01-01T00:00:00Z") -> dict[str, Any]:
+    """What every stored record carries beside its content: the bundled context and a proof
+    (well-formed, not checked here: the index reads records as they are stored, by their
+    readable part, protocol/readable.py, and a malformed proof would be set aside)."""
+    return {
+        "@context": RECORD_CONTEXT,
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-jcs-2022",
+            "created": created,
+            "verificationMethod": f"{did}#key-1",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "z" + "1" * 86,
+        },
+    }
 
 
 class Index:

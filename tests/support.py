@@ -53,6 +53,7 @@ async def start_node(
     name: str = "Medellín",
     country: str = "CO",
     sock: socket.socket | None = None,
+    profile: dict[str, Any] | None = None,
     sections: dict[str, dict[str, Any]] | None = None,
     public_url: str | None = None,
     **federation: Any,
@@ -60,7 +61,8 @@ async def start_node(
     """Create (if new) and start a node on loopback; it gets an editor token.
 
     `sections` sets other settings of a new node: {"ops": {"ready_max_lag_seconds": 1}};
-    `public_url` is its base URL when a relay or proxy stands in front of its socket.
+    `public_url` is its base URL when a relay or proxy stands in front of its socket;
+    `profile` adds settings of its [node] section (population, languages...).
     """
     sock = sock or free_socket()
     port = sock.getsockname()[1]
@@ -68,7 +70,7 @@ async def start_node(
     if not (home / "citynode.toml").exists():
         extra = sections or {}
         config = build_config(
-            node={"base_url": url, "name": name, "country": country},
+            node={"base_url": url, "name": name, "country": country, **(profile or {})},
             server={"host": "127.0.0.1", "port": port, **extra.get("server", {})},
             federation={"allow_private_peers": True, **federation},
             ops=extra.get("ops", {}),

@@ -22,6 +22,7 @@ PATH_VALUES = {
     "slug": "parques",
     "version": "1",
     "name": "site.css",
+    "scheme": "indicators",
     "lang": "en",
     "job": "no-such-upload",  # signed out: the page sends the reader to sign in first
 }

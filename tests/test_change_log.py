@@ -147,3 +147,54 @@ async def test_write_by_another_process_is_seen_by_the_poll(tmp_path: Path) -> N
             assert recorder.seen == [("https://a.example/records/cli", 1)]
         finally:
             await following.close()
+
+
+async def test_a_write_cancelled_at_any_moment_stays_cancelled(tmp_path: Path) -> None:
+    """A task cancelled inside a write transaction (a follower closed while it saves its
+    position) ends cancelled, whatever step the cancellation lands on: a ROLLBACK that finds
+    the transaction already committed (the COMMIT ran in the connection's thread) must not
+    replace the CancelledError, or the follower's loop swallows it and `close` waits forever."""
+    async with Database.opened(tmp_path / "node.db") as db:
+        positions = log.Positions(db)
+
+        async def save(n: int) -> None:
+            while True:
+                await positions.save("cancelled", n)
+
+        outcomes: set[str] = set()
+        for attempt in range(200):
+            task = asyncio.create_task(save(attempt))
+            for _ in range(attempt % 7):
+                await asyncio.sleep(0)
+            await asyncio.sleep(0.0002 * (attempt % 5))
+            task.cancel()
+            try:
+                await asyncio.wait_for(task, 5)
+            except asyncio.CancelledError:
+                outcomes.add("cancelled")
+            else:
+                outcomes.add("finished")
+        assert outcomes == {"cancelled"}, outcomes
+        # The writer is still usable and not left inside a transaction.
+        await positions.save("cancelled", 1)
+        assert await positions.load("cancelled") == 1
+
+
+async def test_close_stops_a_follower_just_woken(tmp_path: Path) -> None:
+    """`close` as a wake lands (a commit, or `caught_up`) stops the follower: its wait for the
+    next wake must not swallow the cancellation when both arrive at once (Python 3.11's
+    asyncio.wait_for does), or `close`, and the node's shutdown with it, waits forever."""
+    async with Database.opened(tmp_path / "node.db") as db:
+        for _ in range(5):
+            following = log.Following(db, Recorder(log.Positions(db)), poll_interval=30.0)
+            await following.start()
+            await asyncio.sleep(0.1)  # idle, waiting for a wake
+            task = following._task
+            closing = asyncio.create_task(following.close())
+            following.wake()
+            done, _ = await asyncio.wait({closing}, timeout=5.0)
+            if not done:  # the cancellation was lost: stop the follower for good, then fail
+                assert task is not None
+                task.cancel()
+                await asyncio.wait({closing}, timeout=5.0)
+            assert done, "close did not stop a follower woken at the same moment"

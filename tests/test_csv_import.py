@@ -74,22 +74,21 @@ def test_templates_import_and_validate() -> None:
     practices = read_csv_file(TEMPLATES / "practices.csv")
     results = read_csv_file(TEMPLATES / "results.csv")
     assert [d["id"] for d in practices] == [
-        "records/eva-escuela-virtual",
         "records/minimo-vital-internet",
+        "records/eva-escuela-virtual",
     ]
-    assert [d["type"] for d in practices] == ["Programme", "Policy"]
-    assert len(results) == 1 and len(results[0]["measurements"]) == 2
+    assert [d["type"] for d in practices] == ["Policy", "Programme"]
+    assert [d["id"] for d in results] == [
+        "records/eva-resultados",
+        "records/minimo-vital-linea-base",
+    ]
+    assert len(results[0]["measurements"]) == 3
     assert results[0]["resultOf"] == "records/eva-escuela-virtual"
-    assert practices[1]["legalBasis"] == [
-        {
-            "type": "LegalResource",
-            "title": {
-                "es": "Acuerdo Distrital 057 de 2022, por el cual se establecen lineamientos para "
-                "implementar el mínimo vital de internet en Medellín"
-            },
-            "identifier": "Acuerdo Distrital 057 de 2022",
-        }
-    ]
+    assert results[0]["measurements"][0]["measures"].endswith("#people-reached")
+    assert practices[0]["legalBasis"][0]["identifier"] == "Acuerdo Distrital 057 de 2022"
+    assert practices[0]["legalBasis"][0]["editorial"] == ["title"]
+    assert set(practices[0]["legalBasis"][0]["title"]) == {"es", "en"}
+    assert practices[1]["startDate"] == "2020"
     assert_valid(practices + results)
 
 
@@ -126,7 +125,7 @@ def test_every_problem_is_reported_at_once() -> None:
     rows = [
         practice_row(),
         practice_row(slug="Wifi Parques", sdgs="9.z"),
-        practice_row(slug="wifi-parques", start_date="2020", title_es="", title_en=""),
+        practice_row(slug="wifi-parques", start_date="2020-13", title_es="", title_en=""),
     ]
     with pytest.raises(CsvImportError) as caught:
         read_practices(write(rows), "practices.csv")
@@ -145,7 +144,7 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "for example 'wifi-parques'" in message
     assert "SDG 9 has no target 9.z" in message
     assert "'wifi-parques' is already used on row 2" in message
-    assert "a date needs day, month and year" in message
+    assert "is not a real month" in message
 
 
 def test_unknown_column_is_named() -> None:
@@ -156,11 +155,20 @@ def test_unknown_column_is_named() -> None:
     assert "unknown column; did you mean 'status'?" in str(caught.value)
 
 
-def test_unsupported_language_column_is_named() -> None:
+def test_any_language_column_is_read() -> None:
+    drafts = read_practices(
+        write([practice_row(title_fr="Wi-Fi gratuit", **{"Summary PT-BR": "Wi-Fi grátis"})]),
+        "practices.csv",
+    )
+    assert drafts[0]["title"]["fr"] == "Wi-Fi gratuit"
+    assert drafts[0]["summary"]["pt-BR"] == "Wi-Fi grátis"  # the case RFC 5646 recommends
+
+
+def test_a_text_column_with_no_language_tag_is_named() -> None:
     with pytest.raises(CsvImportError) as caught:
-        read_practices(write([practice_row(title_fr="Wi-Fi gratuit")]), "practices.csv")
-    assert caught.value.field == "title_fr"
-    assert "language 'fr' is not supported" in caught.value.message
+        read_practices(write([practice_row(title_e="Wi-Fi gratuit")]), "practices.csv")
+    assert caught.value.field == "title_e"
+    assert "'e' is not a language tag" in caught.value.message
 
 
 def test_missing_required_column() -> None:

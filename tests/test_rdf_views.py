@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -99,3 +100,36 @@ def test_a_shape_the_reader_does_not_know_goes_to_the_processor() -> None:
     quoted = {**sample_records()[0], "title": {"es": 'Dijo "hola"\\ y\nse fue'}}
     text = rdf.serialize([quoted], "nt").decode()
     assert Graph().parse(data=text, format="nt")
+
+
+def _canonical(nquads: str) -> str:
+    """URDNA2015 canonical N-Quads: two datasets are isomorphic iff these are equal."""
+    from pyld import jsonld
+
+    options = {"algorithm": "URDNA2015", "inputFormat": "application/n-quads"}
+    result: str = jsonld.normalize(nquads, {**options, "format": "application/n-quads"})
+    return result
+
+
+@pytest.mark.parametrize("record", sample_records()[::4], ids=lambda r: r["id"].rsplit("/", 1)[-1])
+def test_nquads_carry_the_proof_where_a_jsonld_processor_puts_it(record: dict[str, Any]) -> None:
+    """A signed record: its triples and its proof's named graph, from the term table, are what
+    Oxigraph's JSON-LD processor reads from the whole signed document."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from protocol import proofs
+
+    signed = proofs.sign(
+        record, Ed25519PrivateKey.generate(), "did:web:a.example#key-1", "2026-01-02T03:04:05Z"
+    )
+    assert jsonld_triples.proof_statements(signed) is not None
+    ours = rdf.record_nquads(signed, own_graph=False)
+    whole = json.dumps(vocab.inline_contexts(signed)).encode()
+    theirs = ox.serialize(ox.parse(whole, format=ox.RdfFormat.JSON_LD), format=ox.RdfFormat.N_QUADS)
+    assert theirs is not None
+    assert _canonical(ours) == _canonical(theirs.decode())
+    proof_graphs = {line.split()[-2] for line in ours.splitlines() if "DataIntegrityProof" in line}
+    assert len(proof_graphs) == 1 and next(iter(proof_graphs)).startswith("_:")
+    # In the record's own graph (dumps, negotiation) the link to the proof graph is there too.
+    own = rdf.record_nquads(signed)
+    assert f"<{signed['id']}> <https://w3id.org/security#proof> _:" in own

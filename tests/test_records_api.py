@@ -116,7 +116,7 @@ async def test_editor_api_needs_a_valid_token(medellin: RunningNode) -> None:
     [
         ({**practice("a"), "colour": "red"}, None, "unknown term `colour`"),
         ({k: v for k, v in practice("a").items() if k != "title"}, None, "title"),
-        ({**practice("a"), "title": {"fr": "Parcs"}}, "title", "fr"),
+        ({**practice("a"), "title": {"fr_FR": "Parcs"}}, "title", "fr_FR"),
         ({**practice("a"), "status": "ongoing"}, "status", "status"),
         ({**practice("a"), "sdgs": ["SDG 9"]}, "sdgs", "sdgs"),
         ({**practice("a"), "@context": ["https://evil.example/context"]}, "@context", "fetched"),
@@ -249,12 +249,17 @@ async def test_discovery_documents(medellin: RunningNode) -> None:
 
 
 async def test_shapes_catch_what_the_structure_cannot(medellin: RunningNode) -> None:
-    """An end date before the start date is well formed JSON but breaks a SHACL rule."""
+    """What the Structs cannot see: an end date before the start date (a publishing rule,
+    protocol/record_rules.py) and a theme the closed SHACL list does not hold."""
     late = practice("fechas", startDate="2024-06-01", endDate="2020-01-01")
     body = await publish(medellin, practice("ok"), late, expect=422)
     error = body["detail"]["errors"][0]
-    assert error["rule"] == "shacl" and error["position"] == 1, error
-    assert "Date" in error["field"] or "date" in error["message"].lower(), error
+    assert error["rule"] == "start-before-end" and error["position"] == 1, error
+    assert error["field"] == "startDate", error
+    odd = practice("tema", themes=["https://w3id.org/citynode/theme#sunshine"])
+    body = await publish(medellin, practice("ok"), odd, expect=422)
+    error = body["detail"]["errors"][0]
+    assert error["rule"] == "shacl" and error["field"] == "themes", error
     assert await store.count_current(medellin.node.db.reader) == 0
 
 

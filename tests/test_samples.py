@@ -1,12 +1,13 @@
-"""The sample records `make demo` loads: Medellín (from the public texts in
-citynode/samples/medellin/sources) and two illustrative peers, Lisboa and Montevideo.
+"""The sample records `make demo` loads: Medellín (from two public texts cited in
+citynode/samples/README.md) and two illustrative peers, Lisboa and Montevideo.
 
 Drafts leave out what the node fills in; `complete_draft` adds it the way a node would, so every
 draft can be checked against the record model exactly as it will be published.
 
-Sourcing of the Medellín figures: each Result's `description` says where its figures come from
-and how a period was chosen when the source gives none (the model requires one per measurement);
-a measurement whose figure or period is not in the sources carries `illustrative: true`.
+Sourcing of the Medellín records: they keep only what the two texts say. Every text in them was
+written by the project, not by the city, so every text field is marked `editorial`; a status,
+responsible body or period the texts do not give is marked `illustrative` (field by field), and
+no record carries lessons learned or transferability the city never wrote.
 """
 
 from __future__ import annotations
@@ -24,7 +25,31 @@ from citynode.imports.csv_cells import THEME_SLUGS
 from protocol.records import RECORD_CONTEXT, parse_record, record_to_builtins
 
 SAMPLES = Path(citynode.__file__).parent / "samples"
-SEEDS = Path(__file__).resolve().parents[1] / "citynode" / "samples" / "medellin" / "sources"
+#: The figures the two cited texts state (IEEE Smart Cities profile: 33 parks, 200+ schools,
+#: 10,000 people a year, 2% of GDP; Cities Coalition for Digital Rights page: ApropiaTIC 10,000+,
+#: EVA 13,700 / 7,800 / 10,600, 13 of 16 comunas, 50% rural disconnection). A Medellín
+#: measurement may state no other figure.
+SOURCE_FIGURES = {33, 200, 10_000, 2, 13_700, 7_800, 10_600, 13, 50}
+#: Dates the texts give: Medellín Ciudad Inteligente since 2007, EVA created in 2020, Medellín
+#: Digital created by Agreement 05 of 2008.
+SOURCE_START_DATES = {
+    "records/medellin-ciudad-inteligente": "2007",
+    "records/eva-escuela-virtual": "2020",
+    "records/medellin-digital": "2008",
+}
+#: Statuses and responsible bodies the texts state (the plan "is at the proposal stage", the
+#: guide "was co-created"; Ruta N leads, MedeINN runs its lab and centre, the district
+#: administration complies with Law 1712, the pact is between university, business, government
+#: and society).
+SOURCE_STATUSES = {"records/plan-distrital-conectividad", "records/guia-derechos-digitales-latam"}
+SOURCE_RESPONSIBLE = {
+    "records/ruta-n",
+    "records/medeinn",
+    "records/centro-diseno-regulatorio",
+    "records/transparencia-acceso-informacion",
+    "records/gran-pacto-innovacion",
+}
+TEXT_FIELDS = ("title", "summary", "description", "problem", "approach", "responsible", "keywords")
 
 #: city directory -> (base URL of its demo node, languages every record is written in, Wikidata)
 CITIES = {
@@ -168,7 +193,7 @@ def test_medellin_counts_and_mix() -> None:
     assert len(practices("medellin")) >= 12
     assert {draft["type"] for draft in practices("medellin")} == PRACTICE_TYPES
     assert len(results("medellin")) >= 6
-    assert not any(draft.get("illustrative") for draft in drafts("medellin"))
+    assert not any(draft.get("illustrative") is True for draft in drafts("medellin"))
 
 
 def test_medellin_policies_name_their_legal_basis() -> None:
@@ -192,23 +217,76 @@ def test_medellin_policies_name_their_legal_basis() -> None:
     assert dated == {"Ley 1712 de 2014": "2014-03-06", "Resolución 1519 de 2020": "2020-08-24"}
 
 
-def test_medellin_has_no_start_dates_the_sources_do_not_give() -> None:
-    assert not any("startDate" in draft or "endDate" in draft for draft in drafts("medellin"))
+def test_medellin_has_no_dates_the_sources_do_not_give() -> None:
+    given = {d["id"]: d["startDate"] for d in drafts("medellin") if "startDate" in d}
+    assert given == SOURCE_START_DATES
+    assert not any("endDate" in draft for draft in drafts("medellin"))
 
 
-def test_medellin_figures_not_marked_illustrative_are_in_the_seeds() -> None:
-    text = " ".join(path.read_text("utf-8") for path in SEEDS.glob("*.txt"))
+def test_medellin_figures_are_the_sources_figures() -> None:
     for result in results("medellin"):
         for measurement in result["measurements"]:
-            value = measurement["value"]
-            written = {f"{value:,}", str(value)}
-            assert any(form in text for form in written), (result["id"], value)
+            assert measurement["value"] in SOURCE_FIGURES, (result["id"], measurement["value"])
+            # The figure is the source's; only the period may be inferred, and then says so.
+            assert measurement.get("illustrative", []) in ([], ["period"]), result["id"]
+
+
+@pytest.mark.parametrize("draft", drafts("medellin"), ids=lambda d: d["id"])
+def test_medellin_text_is_marked_editorial_and_inferences_illustrative(
+    draft: dict[str, Any],
+) -> None:
+    assert set(draft["editorial"]) == {field for field in TEXT_FIELDS if field in draft}
+    assert "lessonsLearned" not in draft and "transferability" not in draft
+    marked = draft.get("illustrative", [])
+    assert isinstance(marked, list), "Medellín records are real: only fields are marked"
+    if draft["id"] not in SOURCE_STATUSES:
+        assert "status" in marked
+    if "responsible" in draft and draft["id"] not in SOURCE_RESPONSIBLE:
+        assert "responsible" in marked
+    for act in draft.get("legalBasis", []):
+        assert act["editorial"] == ["title"]
+    for measurement in draft.get("measurements", []):
+        assert measurement["editorial"] == ["indicator"]
+        if measurement["period"] != "2018":  # the Great Pact's target year is in the source
+            assert measurement["illustrative"] == ["period"], draft["id"]
+
+
+def _indicators(city: str) -> set[str]:
+    return {
+        m["measures"] for result in results(city) for m in result["measurements"] if "measures" in m
+    }
+
+
+@pytest.mark.parametrize("city", ["lisboa", "montevideo"])
+def test_peers_report_three_indicators_medellin_reports(city: str) -> None:
+    shared = _indicators(city) & _indicators("medellin")
+    assert len(shared) >= 3, shared
+    assert "https://w3id.org/citynode/indicator#people-trained" in shared
+
+
+def test_adaptations_link_the_sample_cities() -> None:
+    links = {
+        (city, draft["id"], item["practice"])
+        for city in CITIES
+        for draft in practices(city)
+        for item in draft.get("adaptedFrom", [])
+    }
+    assert (
+        "montevideo",
+        "records/wifi-plazas-barrios",
+        "https://medellin.example/records/wifi-parques",
+    ) in links
+    medellin_ids = {CITIES["medellin"][0] + d["id"] for d in practices("medellin")}
+    montevideo_ids = {CITIES["montevideo"][0] + d["id"] for d in practices("montevideo")}
+    for city, _, target in links:
+        assert target in medellin_ids | montevideo_ids
+        assert not target.startswith(CITIES[city][0])
 
 
 @pytest.mark.parametrize("city", ["lisboa", "montevideo"])
 def test_peers_are_marked_illustrative_everywhere(city: str) -> None:
     assert 6 <= len(practices(city)) <= 8
-    assert 2 <= len(results(city)) <= 3
+    assert len(results(city)) == 3
     for draft in drafts(city):
         assert draft["illustrative"] is True, draft["id"]
         for text in draft["summary"].values():
@@ -240,13 +318,17 @@ def test_node_descriptors() -> None:
     ports = set()
     for city, (_, languages, qid) in CITIES.items():
         node = json.loads((SAMPLES / city / "node.json").read_text("utf-8"))
-        assert set(node) == {"name", "country", "wikidata", "languages", "port"}
+        assert set(node) == {"name", "country", "wikidata", "languages", "port", "population"}
+        assert node["population"]["count"] > 0 and node["population"]["source"]
         assert node["wikidata"] == f"http://www.wikidata.org/entity/{qid}"
         assert node["languages"] == list(languages)
         ports.add(node["port"])
     assert ports == {8701, 8702, 8703}
     medellin = json.loads((SAMPLES / "medellin" / "node.json").read_text("utf-8"))
-    assert medellin == {
+    # The IEEE profile gives 2.4 million residents and no year: the year is marked illustrative.
+    assert medellin["population"]["count"] == 2_400_000
+    assert medellin["population"]["illustrative"] is True
+    assert {k: v for k, v in medellin.items() if k != "population"} == {
         "name": "Medellín",
         "country": "CO",
         "wikidata": "http://www.wikidata.org/entity/Q48278",

@@ -12,7 +12,7 @@ from citynode.errors import BadRequest
 from citynode.origins import Origin
 from citynode.search.query import SearchResult
 from citynode.search.similar import similar
-from tests.search_support import Index, opened
+from tests.search_support import Index, opened, signed_fields
 
 MEDELLIN = Origin(
     did="did:web:medellin.example",
@@ -37,16 +37,17 @@ LABELS = {
 
 def record(origin: Origin, n: int, title: dict[str, str], **fields: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
+        **signed_fields(origin.did),
         "type": "Project",
         "id": f"{origin.base_url}/records/{n}",
         "version": 1,
         "issued": "2022-01-01T00:00:00Z",
-        "modified": f"2022-01-{n:02d}T00:00:00Z",
+        # Later for a higher n (sort=date), and a valid stamp for any n.
+        "modified": f"2022-01-01T{n // 60:02d}:{n % 60:02d}:00Z",
         "publisher": origin.did,
         "title": title,
         "summary": {next(iter(title)): "Una práctica de la ciudad."},
         "status": "https://w3id.org/citynode/status#ongoing",
-        "proof": {"verificationMethod": f"{origin.did}#key-1", "created": "2022-01-01T00:00:00Z"},
     }
     doc.update(fields)
     return doc
@@ -384,3 +385,92 @@ async def test_similar_practices_exclude_own_city(conn: Index) -> None:
     assert {hit.id for hit in found} == {docs["c"]["id"], docs["d"]["id"]}
     assert all(hit.why for hit in found)
     assert await similar(conn.searching, "https://nowhere.example/records/1") == []
+
+
+CN = "https://w3id.org/citynode/"
+
+
+async def test_vocabulary_1_1_texts_are_searched(conn: Index) -> None:
+    """Funders, partners, beneficiaries, areas, evidence and adaptations are found by their
+    words; a result naming only an indicator IRI is found by the indicator's labels."""
+    org = CN + "organisation-kind#"
+    practice = record(
+        MEDELLIN,
+        1,
+        {"es": "Formación digital"},
+        funders=[{"type": "Organisation", "name": {"es": "Fundación Antioquia"}}],
+        partners=[{"type": "Organisation", "name": {"es": "Universidad de Antioquia"}}],
+        beneficiaries=[{"type": "Audience", "who": {"es": "Adultos mayores"}, "count": 900}],
+        areas=[{"type": "Place", "name": {"es": "Comuna Popular"}}],
+        evidence=[
+            {
+                "type": "Evidence",
+                "kind": CN + "evidence-kind#evaluation",
+                "title": {"es": "Evaluación de impacto"},
+                "creator": {
+                    "type": "Organisation",
+                    "name": {"es": "Observatorio"},
+                    "kind": org + "academic",
+                },
+            }
+        ],
+        adaptedFrom=[
+            {
+                "type": "Adaptation",
+                "practice": "https://lisboa.example/records/seniores",
+                "changes": {"es": "Talleres en bibliotecas barriales"},
+            }
+        ],
+        startDate="2021",
+    )
+    result = {
+        **record(MEDELLIN, 2, {"es": "Resultados"}),
+        "type": "Result",
+        "resultOf": practice["id"],
+        "period": "2022-03",
+        "measurements": [
+            {
+                "type": "Measurement",
+                "measures": CN + "indicator#people-trained",
+                "value": 900,
+                "unitCode": "{person}",
+                "period": "2022",
+                "role": "observed",
+            }
+        ],
+    }
+    del result["summary"]
+    await put(conn, (practice, MEDELLIN), (result, MEDELLIN))
+    for words in ("fundacion", "universidad", "mayores", "comuna popular", "observatorio"):
+        assert ids(await ask(conn, words)) == [practice["id"]], words
+    assert ids(await ask(conn, "bibliotecas barriales")) == [practice["id"]]
+    # The indicator's label from the scheme (the record gives only its IRI). Queries look in
+    # the languages the index holds text in (es here), so the Spanish label is the one found.
+    assert ids(await ask(conn, "habilidades")) == [result["id"]]
+    # Years from partial dates: a practice's "2021", a result's period "2022-03".
+    landing = await ask(conn)
+    assert counts(landing, "year") == {"2021": 1, "2022": 1}
+    assert counts(landing, "language") == {"es": 2}
+
+
+async def test_a_record_is_indexed_by_its_readable_part(conn: Index) -> None:
+    """A peer's record with terms and values this node does not know (a newer node's) is
+    indexed by what it can read, and the rest of its batch with it."""
+    newer = record(
+        MEDELLIN,
+        1,
+        {"es": "Parque biblioteca", "fr": {"nested": "not a text"}},
+        themes="not a list",
+        uncertaintyModel="https://example.org/bootstrap",
+        areas=[{"type": "Place", "name": {"es": "Comuna 13"}, "elevation": {"m": 1500}}],
+        measurements=[{"value": "many"}],
+    )
+    plain = record(MEDELLIN, 2, {"es": "Parque lineal"})
+    await put(conn, (newer, MEDELLIN), (plain, MEDELLIN))
+    result = await ask(conn, "parque")
+    assert set(ids(result)) == {newer["id"], plain["id"]}
+    hit = next(h for h in result.hits if h.id == newer["id"])
+    assert (hit.title, hit.title_lang, hit.signature) == ("Parque biblioteca", "es", "verified")
+    assert ids(await ask(conn, "comuna")) == [newer["id"]]
+    assert counts(result, "language") == {"es": 2}
+    assert counts(result, "theme") == {}  # the value of the wrong shape was set aside

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from citynode.errors import BadRequest
 from citynode.origins import Origin
 from citynode.search.expression import MAX_WORDS, parse
-from tests.search_support import Index, opened
+from tests.search_support import Index, opened, signed_fields
 
 ORIGIN = Origin(did="did:web:a.example", base_url="https://a.example", city="A", country="CO")
 HOSTILE = [
@@ -87,6 +87,7 @@ HOSTILE = [
 @pytest.fixture
 async def conn(tmp_path: Path) -> AsyncIterator[Index]:
     doc = {
+        **signed_fields(ORIGIN.did),
         "type": "Project",
         "id": "https://a.example/records/1",
         "version": 1,
@@ -95,6 +96,7 @@ async def conn(tmp_path: Path) -> AsyncIterator[Index]:
         "publisher": ORIGIN.did,
         "title": {"es": "Parque lineal de Medellín"},
         "summary": {"es": "Un parque y transporte público."},
+        "status": "https://w3id.org/citynode/status#ongoing",
     }
     async with opened(tmp_path) as index:
         await index.put((doc, ORIGIN))

@@ -8,13 +8,14 @@ from pathlib import Path
 
 from citynode.origins import Origin
 from citynode.search.engine import META, Engine, IndexBusy
-from tests.search_support import opened
+from tests.search_support import opened, signed_fields
 
 ORIGIN = Origin(did="did:web:a.example", base_url="https://a.example", city="A", country="CO")
 
 
 def _doc(n: int, title: str) -> dict[str, object]:
     return {
+        **signed_fields(ORIGIN.did),
         "type": "Project",
         "id": f"https://a.example/records/{n}",
         "version": 1,
@@ -23,6 +24,7 @@ def _doc(n: int, title: str) -> dict[str, object]:
         "publisher": ORIGIN.did,
         "title": {"es": title},
         "summary": {"fr": "La connectivité des quartiers."},
+        "status": "https://w3id.org/citynode/status#ongoing",
     }
 
 

@@ -5,9 +5,11 @@ Data files plus a thin, cached loader. This package imports neither `protocol` n
 and taxonomy ships in the package.
 
 Fast (no rdflib; safe on the event loop): `context_document`, `inline_contexts`, `context_terms`,
-`undefined_terms`, `concepts`, `label`, `sdg_goal`, `terms_by_label`, `fold`.
+`undefined_terms`, `concepts`, `label`, `indicators`, `currencies`, `sdg_goal`,
+`terms_by_label`, `fold`.
 Slow (rdflib / pyshacl; run in a thread): `ontology_graph`, `shapes_graph`, `taxonomy_graph`,
-`record_graph`, `validate_graph`, `validate_record`.
+`record_graph`, `record_dataset`, `validate_graph`, `validate_record`, `terms` (the
+ontology as structured data).
 """
 
 from __future__ import annotations
@@ -23,9 +25,18 @@ from vocab.contexts import (
     undefined_terms,
 )
 from vocab.errors import UnknownConcept, UnknownContext, VocabError
-from vocab.graphs import ontology_graph, record_graph, shapes_graph, taxonomy_graph
+from vocab.graphs import (
+    canonical_double,
+    ontology_graph,
+    record_dataset,
+    record_graph,
+    shapes_graph,
+    taxonomy_graph,
+)
+from vocab.schemes import SCHEMES, currencies, indicators
 from vocab.taxonomy import (
     EU_THEME_SCHEME,
+    INDICATOR_SCHEME,
     SDG_SCHEME,
     STATUS_SCHEME,
     THEME_SCHEME,
@@ -48,6 +59,8 @@ __all__ = [
     "CONTEXT_URL",
     "DATA_INTEGRITY_CONTEXT_URL",
     "EU_THEME_SCHEME",
+    "INDICATOR_SCHEME",
+    "SCHEMES",
     "SDG_SCHEME",
     "SHAPES_VERSION",
     "STATUS_SCHEME",
@@ -58,15 +71,19 @@ __all__ = [
     "UnknownContext",
     "Violation",
     "VocabError",
+    "canonical_double",
     "concept",
     "concepts",
     "context_document",
     "context_terms",
+    "currencies",
     "fold",
     "in_scheme",
+    "indicators",
     "inline_contexts",
     "label",
     "ontology_graph",
+    "record_dataset",
     "record_graph",
     "sdg_goal",
     "shapes_graph",

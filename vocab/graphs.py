@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import warnings
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from vocab.contexts import inline_contexts
 
 if TYPE_CHECKING:
-    from rdflib import Graph
+    from rdflib import Dataset, Graph
 
 #: What rdflib 7's JSON-LD parser warns about itself (a regex for `warnings.filterwarnings`).
 RDFLIB_JSONLD_WARNING: Final = r"(ConjunctiveGraph|Dataset\.default_context) is deprecated"
@@ -36,6 +37,8 @@ TAXONOMY_FILES: Final = tuple(
         "eu-data-theme-skos.ttl",
         "urban-themes.ttl",
         "status.ttl",
+        "practice-schemes.ttl",
+        "indicators.ttl",
     )
 )
 
@@ -67,14 +70,56 @@ def taxonomy_graph() -> Graph:
     return _parse(*TAXONOMY_FILES)
 
 
-def record_graph(document: dict[str, Any]) -> Graph:
-    """A JSON-LD record as an rdflib Graph, with the bundled contexts inlined (no network).
+def keep_lexical_forms() -> None:
+    """Literals keep the lexical form they were written with (rdflib's default rewrites
+    "2024-05-01T10:00:00Z" as "...+00:00"): the RDF of a record says what its signed JSON says.
+    Set once for the process; nothing in the node relies on rdflib's normalisation."""
+    import rdflib
 
-    Note: rdflib puts the proof's triples (an `@graph` container) in the same default graph;
-    the shapes ignore them.
-    """
-    from rdflib import Graph
+    rdflib.NORMALIZE_LITERALS = False
 
+
+def canonical_double(value: float) -> str:
+    """The lexical form JSON-LD 1.1 gives a JSON number that is not an integer (toRdf,
+    section 8.6: the canonical xsd:double, `2.4` becomes "2.4E0", `1500.5` "1.5005E3"), with
+    the shortest digits that read back as the same double (XSD 1.1's canonical mapping), so
+    no figure loses a digit. The one number form of every RDF the node writes."""
+    if value == 0:
+        return "0.0E0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    power = len(digits) - 1 + exponent
+    mantissa = text[0] + "." + (text[1:] or "0")
+    return f"{'-' if sign else ''}{mantissa}E{power}"
+
+
+def _with_json_ld_doubles(graph: Graph) -> Graph:
+    """Where rdflib's JSON-LD reading differs from JSON-LD 1.1 toRdf (section 8.6), follow the
+    spec: a JSON float is "2.4E0"^^xsd:double (rdflib: "2.4"), and a JSON boolean under a term
+    coerced to `@vocab` stays an xsd:boolean (type coercion applies to strings only; rdflib
+    gives `illustrative: true` as the plain string "true")."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    coerced = (URIRef("@vocab"), URIRef("@id"), URIRef(""), None)
+    marks = URIRef("https://w3id.org/citynode/vocab#illustrative")
+    changed = []
+    for s, p, o in graph:
+        if not isinstance(o, Literal):
+            continue
+        if o.datatype == XSD.double and "E" not in str(o):
+            changed.append((s, p, o, Literal(canonical_double(float(o)), datatype=XSD.double)))
+        elif p == marks and o.datatype in coerced and str(o) in ("true", "false"):
+            changed.append((s, p, o, Literal(str(o), datatype=XSD.boolean)))
+    for s, p, o, new in changed:
+        graph.remove((s, p, o))
+        graph.add((s, p, new))
+    return graph
+
+
+def _parse_json_ld(document: dict[str, Any], into: Any) -> Any:
+    keep_lexical_forms()
     data = json.dumps(inline_contexts(document))
     # `catch_warnings` swaps the process-wide filter list and is not thread-safe: two threads
     # parsing at once (concurrent publishes run the shapes in worker threads) could restore
@@ -84,4 +129,27 @@ def record_graph(document: dict[str, Any]) -> Graph:
         # rdflib 7.x's own JSON-LD parser builds a ConjunctiveGraph internally and warns that the
         # class is deprecated: nothing the caller can act on (and an error under pytest -W error).
         warnings.filterwarnings("ignore", RDFLIB_JSONLD_WARNING, DeprecationWarning)
-        return Graph().parse(data=data, format="json-ld")
+        return into.parse(data=data, format="json-ld")
+
+
+def record_graph(document: dict[str, Any]) -> Graph:
+    """A JSON-LD record as an rdflib Graph, with the bundled contexts inlined (no network).
+
+    Note: rdflib puts the proof's triples (an `@graph` container) in the same default graph;
+    the shapes ignore them. `record_dataset` keeps the proof in its own named graph.
+    """
+    from rdflib import Graph
+
+    graph: Graph = _parse_json_ld(document, Graph())
+    return _with_json_ld_doubles(graph)
+
+
+def record_dataset(document: dict[str, Any]) -> Dataset:
+    """A JSON-LD record as an rdflib Dataset: the record in the default graph and its proof in
+    the named graph JSON-LD puts it in (the Data Integrity context's `proof` is `@graph`)."""
+    from rdflib import Dataset
+
+    dataset: Dataset = _parse_json_ld(document, Dataset())
+    for graph in dataset.graphs():
+        _with_json_ld_doubles(graph)
+    return dataset

@@ -20,6 +20,7 @@ from vocab.taxonomy import SNAPSHOT, Concept
 #: The UN KOS gives two notations per concept ("11.02" and "11.2"); the compact one is what
 #: people write and what the IRI ends with.
 _SDG_COMPACT = URIRef("http://metadata.un.org/sdg/ontology#SDGCodeCompact")
+_CN = "https://w3id.org/citynode/vocab#"
 
 
 def _notation(graph: Graph, subject: URIRef) -> str | None:
@@ -44,6 +45,16 @@ def _by_language(graph: Graph, subject: URIRef, predicate: URIRef) -> dict[str, 
 
 def _iris(graph: Graph, subject: URIRef, predicate: URIRef) -> tuple[str, ...]:
     return tuple(sorted(str(o) for o in graph.objects(subject, predicate) if isinstance(o, URIRef)))
+
+
+def _literal(graph: Graph, subject: URIRef, name: str) -> str | None:
+    value = graph.value(subject, URIRef(_CN + name))
+    return str(value) if isinstance(value, Literal) else None
+
+
+def _number(graph: Graph, subject: URIRef, name: str) -> int | None:
+    value = _literal(graph, subject, name)
+    return int(value) if value is not None else None
 
 
 def build(graph: Graph | None = None) -> list[Concept]:
@@ -72,6 +83,10 @@ def build(graph: Graph | None = None) -> list[Concept]:
                 broader=_iris(graph, subject, SKOS.broader),
                 close_match=_iris(graph, subject, SKOS.closeMatch),
                 related_match=_iris(graph, subject, SKOS.relatedMatch),
+                exact_match=_iris(graph, subject, SKOS.exactMatch),
+                unit=_literal(graph, subject, "canonicalUnit"),
+                per_capita_per=_number(graph, subject, "perCapitaPer"),
+                sdg_indicator=_literal(graph, subject, "sdgIndicator"),
             )
         )
     return result

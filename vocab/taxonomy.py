@@ -24,6 +24,11 @@ SDG_SCHEME: Final = "http://metadata.un.org/sdg"
 EU_THEME_SCHEME: Final = "http://publications.europa.eu/resource/authority/data-theme"
 THEME_SCHEME: Final = "https://w3id.org/citynode/theme"
 STATUS_SCHEME: Final = "https://w3id.org/citynode/status"
+INDICATOR_SCHEME: Final = "https://w3id.org/citynode/indicator"
+#: The schemes whose labels lead a search word to a concept (`terms_by_label`): the ones records
+#: are faceted by. The other schemes (indicators, stage, kinds...) label values on pages and in
+#: the API but are not search terms.
+SEARCH_SCHEMES: Final = frozenset({SDG_SCHEME, EU_THEME_SCHEME, THEME_SCHEME, STATUS_SCHEME})
 
 #: Label fallback after the asked language (docs/DESIGN.md: the node speaks es and en first).
 FALLBACK_LANGUAGES: Final = ("en", "es")
@@ -42,6 +47,12 @@ class Concept:
     broader: tuple[str, ...]
     close_match: tuple[str, ...]
     related_match: tuple[str, ...]
+    exact_match: tuple[str, ...] = ()
+    #: Indicators only: the canonical UCUM unit, the population base of a per-capita figure,
+    #: and the UN SDG indicator code it is (when it is one).
+    unit: str | None = None
+    per_capita_per: int | None = None
+    sdg_indicator: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +65,10 @@ class Concept:
             "broader": list(self.broader),
             "closeMatch": list(self.close_match),
             "relatedMatch": list(self.related_match),
+            "exactMatch": list(self.exact_match),
+            "unit": self.unit,
+            "perCapitaPer": self.per_capita_per,
+            "sdgIndicator": self.sdg_indicator,
         }
 
     @classmethod
@@ -70,6 +85,10 @@ class Concept:
             broader=tuple(data["broader"]),
             close_match=tuple(data["closeMatch"]),
             related_match=tuple(data["relatedMatch"]),
+            exact_match=tuple(data.get("exactMatch", ())),
+            unit=data.get("unit"),
+            per_capita_per=data.get("perCapitaPer"),
+            sdg_indicator=data.get("sdgIndicator"),
         )
 
 
@@ -141,6 +160,8 @@ def terms_by_label() -> Mapping[str, frozenset[str]]:
     """
     index: dict[str, set[str]] = {}
     for item in concepts().values():
+        if item.scheme not in SEARCH_SCHEMES:
+            continue
         words = [*item.pref_label.values()]
         for values in item.alt_labels.values():
             words.extend(values)

@@ -48,6 +48,7 @@ def own_descriptor(config: NodeConfig, did: str) -> NodeDescriptor:
             max_page_size=min(config.server.max_page_size, 5000),
         ),
         relays=fed.relay,
+        population=config.node.population_profile,
     )
 
 
@@ -101,6 +102,7 @@ def origin_of(descriptor: NodeDescriptor) -> Origin:
         city=descriptor.name,
         country=descriptor.country,
         wikidata=descriptor.wikidata,
+        population=descriptor.population,
     )
 
 

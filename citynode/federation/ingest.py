@@ -40,7 +40,8 @@ from citynode.storage.records import append as store_append
 from protocol.did import KeyEntry
 from protocol.errors import ProtocolError
 from protocol.messages import ChangesPage
-from protocol.records import MAX_RECORD_BYTES, parse_record
+from protocol.readable import read_record
+from protocol.records import MAX_RECORD_BYTES
 
 log = logging.getLogger("citynode.federation")
 
@@ -108,6 +109,7 @@ class Ingest:
             self.db.reader, [i["id"] for i, _ in candidates if isinstance(i.get("id"), str)]
         )
         checked: list[tuple[dict[str, Any], bytes]] = []
+        readable: dict[tuple[str, int], dict[str, Any]] = {}
         for item, body in candidates:
             version = item.get("version")
             have = held.get(item.get("id", ""))
@@ -115,7 +117,11 @@ class Ingest:
                 out.skipped += 1  # not newer than held: dropped before the costly checks
                 continue
             try:
-                parse_record(item)
+                # A record is kept and relayed as signed even when it carries terms this node
+                # does not know (docs/DESIGN.md "Evolution"); what the node shows and indexes is
+                # the part it can read.
+                known = read_record(item).document
+                readable[(known["id"], known["version"])] = known
             except ProtocolError as exc:
                 out.rejected.append(
                     Rejection(id=item.get("id"), code=exc.code, message=exc.message)
@@ -135,7 +141,7 @@ class Ingest:
                 out.rejected.append(Rejection(id=item["id"], code=verdict[0], message=verdict[1]))
                 continue
             out.versions.append(new_version_of(item, body))
-            out.documents.append(item)
+            out.documents.append(readable[(item["id"], item["version"])])
         for did in {doc["publisher"] for doc in out.documents}:
             out.origins[did] = await self.directory.resolve(did)
         return out

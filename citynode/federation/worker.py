@@ -139,8 +139,11 @@ class Worker:
                 wake_at = await peer_store.next_wake(self.db.reader)
                 delay = MAX_SLEEP if wake_at is None else wake_at - self.clock()
                 delay = min(max(delay, 0.005), MAX_SLEEP)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+                # that lands as the wake does, and closing the worker would then wait forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             for job in in_flight.values():

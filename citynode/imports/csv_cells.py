@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from protocol.records import SDG_NS, STATUS_NS, THEME_NS
@@ -243,6 +244,19 @@ def read_sdgs(cell: str) -> list[str]:
     return _unique(read_sdg(item) for item in split_list(cell, ";,"))
 
 
+def read_partial_date(cell: str) -> str:
+    """A year (2020), a year and month (2020-03), or a date as `read_date` reads it."""
+    text = cell.strip()
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    month = re.fullmatch(r"(\d{4})[-/](\d{1,2})", text)
+    if month:
+        if not 1 <= int(month.group(2)) <= 12:
+            raise CellError(f"'{cell}' is not a real month")
+        return f"{month.group(1)}-{int(month.group(2)):02d}"
+    return read_date(text)
+
+
 def read_date(cell: str) -> str:
     """ISO dates, or day first (6/3/2014) as Excel writes them in Spanish and Portuguese."""
     text = cell.strip()
@@ -353,13 +367,111 @@ def read_bool(cell: str) -> bool:
     raise CellError(f"'{cell}' is not yes or no; write yes or no (sí/no, sim/não)")
 
 
+def read_concept(scheme: str, words: str) -> Callable[[str], str]:
+    """A reader for a concept of a small citynode scheme: its code (`pilot`) or its IRI."""
+    namespace = f"https://w3id.org/citynode/{scheme}#"
+    codes = {
+        c.notation or c.iri: c.iri
+        for c in taxonomy.in_scheme(f"https://w3id.org/citynode/{scheme}")
+    }
+
+    def read(cell: str) -> str:
+        text = cell.strip()
+        code = fold(text.removeprefix(namespace)).replace(" ", "-")
+        if code in codes:
+            return codes[code]
+        raise CellError(f"'{cell}' is not one of {words}{_suggest(code, sorted(codes))}")
+
+    return read
+
+
+def read_marks(cell: str) -> bool | list[str]:
+    """An `illustrative` cell: yes/no for the whole row's object, or the names of the fields
+    that no source gives (`status; period`)."""
+    word = fold(cell)
+    if word in _TRUE:
+        return True
+    if word in _FALSE or not word:
+        return False
+    return read_field_names(cell)
+
+
+def read_field_names(cell: str) -> list[str]:
+    """Field names (JSON terms) separated by ';' or ',': `summary; problem`."""
+    names = split_list(cell, ";,")
+    for name in names:
+        if not re.fullmatch(r"[a-z][A-Za-z]{0,40}", name):
+            raise CellError(
+                f"'{name}' is not a field name; write the fields' names as in the record "
+                "(summary, problem, status, period...), separated by ';'"
+            )
+    return names
+
+
+def read_iris(cell: str) -> list[str]:
+    """Web addresses separated by ';' (partOf, hasPart)."""
+    return _unique(read_url(item) for item in split_list(cell))
+
+
+def read_json_list(cell: str) -> list[object]:
+    """A JSON list of objects, as the CSV export writes nested fields (funders, costs...)."""
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError as exc:
+        raise CellError(f"this cell is not a JSON list of objects: {exc.msg}") from None
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise CellError("this cell must be a JSON list of objects, like [{...}, {...}]")
+    return value
+
+
+def read_organisations(cell: str, language: str) -> list[object]:
+    """Funders or partners: a JSON list, or `name | kind | Wikidata or ROR id` separated by ';'
+    (the name in `language`)."""
+    if cell.lstrip().startswith("["):
+        return read_json_list(cell)
+    kinds = read_concept(
+        "organisation-kind", "public, private, academic, civil-society or multilateral"
+    )
+    found: list[object] = []
+    for entry in split_list(cell):
+        parts = [part.strip() for part in entry.split("|")]
+        org: dict[str, object] = {"type": "Organisation", "name": {language: parts[0]}}
+        for part in parts[1:]:
+            if not part:
+                continue
+            if part.startswith(("http://", "https://")) or re.fullmatch(r"Q\d+", part):
+                org["sameAs"] = read_wikidata(part) if part.startswith("Q") else read_url(part)
+            else:
+                org["kind"] = kinds(part)
+        found.append(org)
+    return found
+
+
+def read_adaptations(cell: str, language: str) -> list[object]:
+    """adaptedFrom: a JSON list, or `https://address of the practice | what changed` entries
+    separated by ';' (what changed in `language`)."""
+    if cell.lstrip().startswith("["):
+        return read_json_list(cell)
+    found: list[object] = []
+    for entry in split_list(cell):
+        address, _, changes = (part.strip() for part in entry.partition("|"))
+        item: dict[str, object] = {"type": "Adaptation", "practice": read_url(address)}
+        if changes:
+            item["changes"] = {language: changes}
+        found.append(item)
+    return found
+
+
 def read_legal_basis(cell: str, language: str) -> list[dict[str, object]]:
     """Acts separated by ';', parts of an act by '|': name | identifier | date | https://url.
 
     Only the name is required; a part that looks like a date or a web address is read as one
     wherever it stands, so "Acuerdo 057 de 2022 | 2022-05-10" works. The name is stored in
-    `language`, the language the act was written in (the caller passes the row's first).
+    `language`, the language the act was written in (the caller passes the row's first). A JSON
+    list (what the export writes for acts with titles in several languages) is read as it is.
     """
+    if cell.lstrip().startswith("["):
+        return [dict(item) for item in read_json_list(cell) if isinstance(item, dict)]
     acts: list[dict[str, object]] = []
     for entry in split_list(cell):
         parts = [part.strip() for part in entry.split("|") if part.strip()]

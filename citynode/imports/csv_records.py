@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
+import vocab
 from citynode.imports import csv_cells as cells
 from citynode.imports.csv_table import (
     LONG,
@@ -28,10 +29,12 @@ from citynode.imports.csv_table import (
     Row,
     check_header,
     decode,
+    language_columns,
     read_table,
 )
 from protocol.errors import InvalidRecord
-from protocol.records import LANGUAGES, RECORD_CONTEXT, parse_record
+from protocol.langtags import is_language_tag
+from protocol.records import INDICATOR_NS, LANGUAGES, RECORD_CONTEXT, parse_record
 
 Draft = dict[str, Any]
 
@@ -90,6 +93,23 @@ PRACTICE_COLUMNS: Final = [
     "spatial",
     "legal_basis",
     "illustrative",
+    # Version 1.1 of the vocabulary. Nested fields (funders... media) take a JSON list, as the
+    # export writes them; funders, partners and adapted_from also take a short form.
+    "license",
+    "stage",
+    "government_level",
+    "scale",
+    "part_of",
+    "has_part",
+    "editorial",
+    "adapted_from",
+    "funders",
+    "partners",
+    "costs",
+    "beneficiaries",
+    "areas",
+    "evidence",
+    "media",
 ]
 RESULT_GROUP_COLUMNS: Final = [
     "result_slug",
@@ -97,15 +117,26 @@ RESULT_GROUP_COLUMNS: Final = [
     "status",
     "progress",
     *_per_language("title", "summary", "description"),
+    "result_period",
+    "license",
+    "part_of",
+    "has_part",
+    "evidence",
+    "media",
+    "result_editorial",
+    "result_illustrative",
 ]
 MEASUREMENT_COLUMNS: Final = [
     *_per_language("indicator"),
+    "measures",
     "value",
     "unit",
+    "unit_code",
     "period",
     "role",
     "source",
     "illustrative",
+    "editorial",
 ]
 RESULT_COLUMNS: Final = RESULT_GROUP_COLUMNS + MEASUREMENT_COLUMNS
 
@@ -179,11 +210,47 @@ def _practice(row: Row) -> Draft | None:
     optional: dict[str, tuple[str, Callable[[str], Any]]] = {
         "themes": ("themes", cells.read_themes),
         "sdgs": ("sdgs", cells.read_sdgs),
-        "start_date": ("startDate", cells.read_date),
-        "end_date": ("endDate", cells.read_date),
+        "start_date": ("startDate", cells.read_partial_date),
+        "end_date": ("endDate", cells.read_partial_date),
         "website": ("website", cells.read_url),
         "spatial": ("spatial", cells.read_wikidata),
     }
+    # Names in short forms are in the city's own language: the first the row has a title in.
+    act_language = next(
+        (lang for column, lang in language_columns(row.cells, "title") if row.cell(column)),
+        LANGUAGES[0],
+    )
+    optional.update(
+        {
+            "license": ("license", cells.read_url),
+            "stage": ("stage", cells.read_concept("stage", "idea, pilot, scaled or ended")),
+            "government_level": (
+                "governmentLevel",
+                cells.read_concept(
+                    "government-level", "local, regional, national or international"
+                ),
+            ),
+            "scale": (
+                "scale",
+                cells.read_concept(
+                    "scale", "neighbourhood, district, city, metropolitan or national"
+                ),
+            ),
+            "part_of": ("partOf", cells.read_iris),
+            "has_part": ("hasPart", cells.read_iris),
+            "legal_basis": (
+                "legalBasis",
+                lambda cell: cells.read_legal_basis(cell, act_language),
+            ),
+            "adapted_from": (
+                "adaptedFrom",
+                lambda cell: cells.read_adaptations(cell, act_language),
+            ),
+            "funders": ("funders", lambda cell: cells.read_organisations(cell, act_language)),
+            "partners": ("partners", lambda cell: cells.read_organisations(cell, act_language)),
+            **{column: (column, cells.read_json_list) for column in _JSON_LISTS},
+        }
+    )
     for column, (term, reader) in optional.items():
         if (value := row.read(column, reader)) is not None:
             draft[term] = value
@@ -191,17 +258,17 @@ def _practice(row: Row) -> Draft | None:
         draft["keywords"] = keywords
     if contact := _contact(row):
         draft["contactPoint"] = contact
-    # The act's name is in the city's own language: the first the row has a title in.
-    act_language = next((lang for lang in LANGUAGES if row.cell(f"title_{lang}")), LANGUAGES[0])
-    acts = row.read("legal_basis", lambda cell: cells.read_legal_basis(cell, act_language))
-    if acts:
-        draft["legalBasis"] = acts
-    if row.read("illustrative", cells.read_bool):
-        draft["illustrative"] = True
+    if marks := row.read("illustrative", cells.read_marks):
+        draft["illustrative"] = marks
+    if editorial := row.read("editorial", cells.read_field_names):
+        draft["editorial"] = editorial
     start, end = draft.get("startDate"), draft.get("endDate")
     if start and end and end < start:
         row.fail("end_date", f"the end date {end} is before the start date {start}")
     return draft if len(row.problems) == before else None
+
+
+_JSON_LISTS: Final = ("costs", "beneficiaries", "areas", "evidence", "media")
 
 
 def _contact(row: Row) -> Draft | None:
@@ -247,7 +314,10 @@ def _result(slug: str, group: list[Row]) -> Draft:
     """Result-level cells may sit on any row of the group, but must agree where repeated."""
     shared: dict[str, str] = {}
     first_row: dict[str, Row] = {}
-    for column in RESULT_GROUP_COLUMNS[1:]:
+    # The result's text columns in every language the file has (`title_fr`...), not only the
+    # template's own es/en/pt.
+    texts = [c for base in RESULT_TEXTS for c, _ in language_columns(group[0].cells, base)]
+    for column in dict.fromkeys([*RESULT_GROUP_COLUMNS[1:], *texts]):
         for row in group:
             text = row.cell(column)
             if not text:
@@ -274,6 +344,19 @@ def _result(slug: str, group: list[Row]) -> Draft:
             draft[term] = found
     if (progress := carrier.read("progress", cells.read_percent)) is not None:
         draft["progress"] = progress
+    result_cells: dict[str, tuple[str, Callable[[str], Any]]] = {
+        "result_period": ("period", cells.read_period),
+        "license": ("license", cells.read_url),
+        "part_of": ("partOf", cells.read_iris),
+        "has_part": ("hasPart", cells.read_iris),
+        "evidence": ("evidence", cells.read_json_list),
+        "media": ("media", cells.read_json_list),
+        "result_editorial": ("editorial", cells.read_field_names),
+        "result_illustrative": ("illustrative", cells.read_marks),
+    }
+    for column, (term, reader) in result_cells.items():
+        if value := carrier.read(column, reader):
+            draft[term] = value
     measurements = [m for row in group if (m := _measurement(row)) is not None]
     if measurements:
         draft["measurements"] = measurements
@@ -293,24 +376,53 @@ def _measurement(row: Row) -> Draft | None:
         return None  # a row that only carries result-level cells
     who = "every measurement"
     measurement: Draft = {"type": "Measurement"}
-    indicator = row.texts("indicator", SHORT, required=who)
-    measurement["indicator"] = indicator
+    measures = row.read("measures", _read_indicator)
+    indicator = row.texts(
+        "indicator", SHORT, required=None if measures else f"{who} without 'measures'"
+    )
+    if indicator:
+        measurement["indicator"] = indicator
+    if measures:
+        measurement["measures"] = measures
     measurement["value"] = row.read("value", cells.read_number, required=who)
     unit = row.cell("unit")
-    if not unit:
-        row.fail("unit", f"this cell is empty; {who} needs one (people, %, schools, km...)")
+    unit_code = row.cell("unit_code")
+    if not unit and not unit_code:
+        row.fail(
+            "unit",
+            f"this cell is empty; {who} needs a unit here (people, %, schools...) or a UCUM "
+            "code in unit_code ({person}, %)",
+        )
     elif len(unit) > SHORT:
         row.fail("unit", f"the unit has {len(unit)} characters; the limit is {SHORT}")
-    measurement["unit"] = unit
+    if unit:
+        measurement["unit"] = unit
+    if unit_code:
+        measurement["unitCode"] = unit_code
     measurement["period"] = row.read("period", cells.read_period, required=who)
     role = row.read("role", cells.read_role)
     if role and role != "observed":  # observed is the model's default; drafts leave defaults out
         measurement["role"] = role
     if source := row.read("source", cells.read_url):
         measurement["source"] = source
-    if row.read("illustrative", cells.read_bool):
-        measurement["illustrative"] = True
+    if marks := row.read("illustrative", cells.read_marks):
+        measurement["illustrative"] = marks
+    if editorial := row.read("editorial", cells.read_field_names):
+        measurement["editorial"] = editorial
     return measurement
+
+
+def _read_indicator(cell: str) -> str:
+    """An indicator of the scheme by its id (`people-trained`) or IRI."""
+    text = cell.strip()
+    iri = text if text.startswith(INDICATOR_NS) else INDICATOR_NS + text
+    known = {c.iri for c in vocab.indicators()}
+    if iri not in known:
+        ids = sorted(c.notation or c.iri for c in vocab.indicators())
+        raise cells.CellError(
+            f"'{cell}' is not an indicator of the citynode scheme; use one of {', '.join(ids)}"
+        )
+    return iri
 
 
 # --- the record model as a last check ------------------------------------------------------
@@ -325,6 +437,11 @@ _TERM_COLUMNS: Final = {
     "contactPoint.fn": "contact_name",
     "contactPoint.hasEmail": "contact_email",
     "contactPoint.url": "contact_url",
+    "governmentLevel": "government_level",
+    "partOf": "part_of",
+    "hasPart": "has_part",
+    "adaptedFrom": "adapted_from",
+    "unitCode": "unit_code",
 }
 
 
@@ -365,7 +482,12 @@ def _check_with_model(draft: Draft, row: Row, measurement_rows: list[Row]) -> No
             ]
             position = int(index.group(1))
             target = with_values[position] if position < len(with_values) else row
-        target.fail(column, _plain_rule(str(exc.detail.get("rule", exc.message))))
+        rule = str(exc.detail.get("rule", exc.message))
+        if re.fullmatch(r"[a-z0-9-]+", rule):
+            # A publishing rule (protocol/record_rules.py): its message is already in words.
+            target.fail(column, re.sub(r"^record \S+: ", "", exc.message))
+        else:
+            target.fail(column, _plain_rule(rule))
 
 
 def _column_for(path: str) -> str | None:
@@ -378,8 +500,8 @@ def _column_for(path: str) -> str | None:
     if ".".join(parts[:2]) in _TERM_COLUMNS:
         return _TERM_COLUMNS[".".join(parts[:2])]
     column = _TERM_COLUMNS.get(parts[0], parts[0])
-    if column in _LANGUAGE_BASES and len(parts) > 1 and parts[1] in LANGUAGES:
-        return f"{column}_{parts[1]}"
+    if column in _LANGUAGE_BASES and len(parts) > 1 and is_language_tag(parts[1]):
+        return f"{column}_{parts[1].lower().replace('-', '_')}"
     return column
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Final, TypeVar
 
 from citynode.imports.csv_cells import CellError, split_list
+from protocol.langtags import canonical_case, is_language_tag
 from protocol.records import LANGUAGES
 
 T = TypeVar("T")
@@ -71,6 +72,27 @@ class CsvImportError(Exception):
         )
 
 
+def language_of(column: str, base: str) -> str | None:
+    """The BCP 47 tag of a text column (`title_fr` -> fr, `summary_pt_br` -> pt-BR), or None.
+
+    Headers are normalised (`Title PT-BR` -> `title_pt_br`), so the tag's hyphens come back as
+    underscores and its case is lost: it is given the case RFC 5646 recommends (the export
+    writes `pt-BR` as `pt_br`, and the import reads `pt-BR` again). Any well-formed tag is a
+    language a record may be written in.
+    """
+    if not column.startswith(base + "_"):
+        return None
+    tag = column[len(base) + 1 :].replace("_", "-")
+    return canonical_case(tag) if is_language_tag(tag) else None
+
+
+def language_columns(columns: Iterable[str], base: str) -> list[tuple[str, str]]:
+    """(column, tag) of every text column of `base`: es, en, pt first, then as they come."""
+    found = [(c, tag) for c in columns if (tag := language_of(c, base)) is not None]
+    order = {lang: i for i, lang in enumerate(LANGUAGES)}
+    return sorted(found, key=lambda item: order.get(item[1], len(order)))
+
+
 class Row:
     """One data row: its cells by column name, and where its problems go."""
 
@@ -107,10 +129,9 @@ class Row:
             return None
 
     def texts(self, base: str, limit: int, *, required: str | None = None) -> dict[str, str]:
-        """A language map from the `<base>_es`, `<base>_en`, `<base>_pt` cells."""
+        """A language map from the `<base>_<language>` cells (`title_es`, `title_fr`...)."""
         found: dict[str, str] = {}
-        for lang in LANGUAGES:
-            column = f"{base}_{lang}"
+        for column, lang in language_columns(self.cells, base):
             text = self.cell(column)
             if not text:
                 continue
@@ -122,20 +143,17 @@ class Row:
             self.fail(
                 self.first_column(base),
                 f"{required} needs a {base} in at least one language "
-                f"({', '.join(f'{base}_{lang}' for lang in LANGUAGES)})",
+                f"({', '.join(f'{base}_{lang}' for lang in LANGUAGES)}, or _fr, _it...)",
             )
         return found
 
     def first_column(self, base: str) -> str:
-        for lang in LANGUAGES:
-            if f"{base}_{lang}" in self.cells:
-                return f"{base}_{lang}"
-        return f"{base}_{LANGUAGES[0]}"
+        columns = language_columns(self.cells, base)
+        return columns[0][0] if columns else f"{base}_{LANGUAGES[0]}"
 
     def keywords(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for lang in LANGUAGES:
-            column = f"keywords_{lang}"
+        for column, lang in language_columns(self.cells, "keywords"):
             words = split_list(self.cell(column))
             too_long = [word for word in words if len(word) > SHORT]
             if too_long:
@@ -208,11 +226,13 @@ def check_header(
         seen.add(name)
         if name in known_set:
             continue
-        lang = re.fullmatch(r"(.+)_([a-z]{2})", name)
-        if lang and lang.group(1) in set(language_bases):
+        bases = [base for base in language_bases if name.startswith(base + "_")]
+        if any(language_of(name, base) for base in bases):
+            continue  # a text column in another language: title_fr, summary_pt_br
+        if bases:
             message = (
-                f"language '{lang.group(2)}' is not supported; text columns end in "
-                f"{', '.join('_' + code for code in LANGUAGES)}"
+                f"'{name.removeprefix(max(bases, key=len) + '_')}' is not a language tag; text "
+                "columns end in a BCP 47 tag such as _es, _en, _pt, _fr or _pt_br"
             )
         else:
             close = difflib.get_close_matches(name, sorted(known_set), n=1, cutoff=0.7)
@@ -225,10 +245,13 @@ def check_header(
     for column in required:
         if column.endswith("_*"):
             base = column[:-2]
-            if not any(f"{base}_{lang}" in seen for lang in LANGUAGES):
+            if not language_columns(seen, base):
                 problems.append(
                     CsvImportError(
-                        file, f"a {base}_es, {base}_en or {base}_pt column is required", row=1
+                        file,
+                        f"a {base}_<language> column ({base}_es, {base}_en, {base}_pt...) is "
+                        "required",
+                        row=1,
                     )
                 )
         elif column not in seen:

@@ -5,9 +5,11 @@ One encoder per format, shared by `citynode export` and the `/dumps/...` routes
 - `records.jsonld`: a JSON array of the records' exact signed bytes (each keeps its context and
   proof, so every one still verifies);
 - `records.ttl`, `records.nq`: the records' triples (`citynode/rdf.py`, the same triples as
-  record negotiation and SPARQL); in N-Quads each record is the named graph of its id;
+  record negotiation and SPARQL); in N-Quads each record is the named graph of its id, and its
+  proof a named graph of its own, where JSON-LD puts it (`rdf.proof_nquads`);
 - `records.csv`, `results.csv`: the practices and results import templates
-  (`citynode/exports.py`, `docs/csv-template.md`).
+  (`citynode/exports.py`, `docs/csv-template.md`), with a text column per language the records
+  use (asked of the store in the dump's own read transaction before the first row).
 
 A dump covers the node's own records, or with `origin=all` the whole replica: every record carries
 its origin (`publisher`, the origin node's DID, in JSON-LD and RDF; an `origin` column in CSV).
@@ -20,9 +22,11 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Final, Literal
 
+import aiosqlite
 import msgspec
 
 from citynode import exports, rdf
+from citynode.storage import records as store
 from citynode.storage.records import DumpState, StoredRecord
 
 Origin = Literal["self", "all"]
@@ -84,18 +88,46 @@ class DumpSlots:
 class Encoder:
     """Turns chunks of stored records into the bytes of one dump file (optionally gzipped)."""
 
-    def __init__(self, file: DumpFile, origin: Origin = "self", gzip: bool = False) -> None:
+    def __init__(
+        self,
+        file: DumpFile,
+        origin: Origin = "self",
+        gzip: bool = False,
+        languages: tuple[str, ...] = (),
+    ) -> None:
         self.file = file
         self.origin = origin
         self._first = True
         self._gzip = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
+        # A CSV template's columns: its text columns once per language the records use.
+        self.columns: list[str] = []
+        if file.format in exports.TEMPLATES:
+            self.columns = exports.header(file.format, languages, with_origin=origin == "all")
+
+    @classmethod
+    async def opened(
+        cls,
+        conn: aiosqlite.Connection,
+        file: DumpFile,
+        origin: Origin,
+        origin_did: str | None,
+        types: tuple[str, ...] = (),
+        gzip: bool = False,
+    ) -> Encoder:
+        """The encoder of a dump read from `conn` (the dump's read transaction): a CSV's
+        language columns are those of the records the same transaction streams."""
+        languages: tuple[str, ...] = ()
+        if file.format in exports.TEMPLATES:
+            terms, nested = exports.LANGUAGE_TERMS[file.format]
+            kinds = types or tuple(exports.TEMPLATE_TYPES[file.format])
+            languages = tuple(await store.text_languages(conn, origin_did, kinds, terms, nested))
+        return cls(file, origin, gzip, languages)
 
     def start(self) -> bytes:
         if self.file.format == "jsonld":
             head = b"[\n"
-        elif self.file.format in exports.TEMPLATES:
-            columns = exports.header(self.file.format, with_origin=self.origin == "all")
-            head = BOM + exports.encode_rows([columns]).encode("utf-8")
+        elif self.columns:
+            head = BOM + exports.encode_rows([self.columns]).encode("utf-8")
         else:
             head = b""
         return self._out(head)
@@ -109,8 +141,7 @@ class Encoder:
             return self._out(body if first else b",\n" + body)
         documents = [record.document() for record in records]
         if fmt in exports.TEMPLATES:
-            table = exports.rows(documents, fmt, with_origin=self.origin == "all")
-            next(table)  # the header is in start()
+            table = exports.rows(documents, fmt, self.columns, with_origin=self.origin == "all")
             return self._out(exports.encode_rows(table).encode("utf-8"))
         return self._out(rdf.serialize_chunk(documents, fmt, first=first))
 

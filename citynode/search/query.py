@@ -6,8 +6,9 @@ are exact: terms aggregations over every match (schema.py's columnar facet field
 query's facet counts are the same aggregation over every record, computed once per index commit.
 
 A hit is read from the store by the log position the index holds for it (records rows never
-change), so it shows exactly the version that was indexed; its title and snippet are in the
-reader's language when the record has it (`lang`, else the language the query words came from).
+change), so it shows exactly the version that was indexed, by the same readable part the
+indexer read (schema.readable); its title and snippet are in the reader's language when the
+record has it (`lang`, else the language the query words came from).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal
 
-import msgspec
 import tantivy
 from msgspec import Meta, Struct
 
@@ -26,7 +26,7 @@ from citynode.search import analysis, concepts, facets, plan
 from citynode.search.concepts import LabelMap
 from citynode.search.engine import Engine
 from citynode.search.expression import Parsed, parse
-from citynode.search.schema import FACETS, body_field, head_field
+from citynode.search.schema import FACETS, body_field, head_field, readable
 from citynode.search.signatures import signature_of
 from citynode.search.snippets import ordered, snippet
 from citynode.storage.db import Database
@@ -37,7 +37,6 @@ FACET_VALUES_SHOWN: Final = 50
 #: Buckets asked of each terms aggregation, per segment and in all: counts are exact as long as
 #: a facet has fewer distinct values than this (cities are the largest: one per node).
 FACET_BUCKETS: Final = 65_000
-_decode = msgspec.json.Decoder().decode
 
 
 class SearchQuery(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -279,7 +278,9 @@ class Searching:
             if seq not in rows:
                 continue
             did, body = rows[seq]
-            doc = _decode(body)
+            doc = readable(body)
+            if doc is None:
+                continue  # not indexed either (indexer.py); only a stale index holds it
             origin = self._origins.get(did)
             title_lang, title = next(iter(ordered(doc.get("title") or {}, lang)), ("", ""))
             text, matched = snippet(doc, lang, terms)

@@ -2,7 +2,8 @@
 
 Why these fields (measured in bench/engine_choice.py; see bench/RESULTS.md "Search engine"):
 - Text: two fields per analyser (analysis.py), `head_<lang>` (title, summary, keywords) and
-  `body_<lang>` (description, problem, approach, lessons, transferability, indicator names).
+  `body_<lang>` (description, problem, approach, lessons, transferability, indicator names and
+  the other texts listed below).
   A text goes to the fields of its own language, analysed there by tantivy in the writer's
   threads (Rust, off the GIL: analysing in Python cost ~150 us a record, more than the whole
   budget for 8,000 records/s). A query word is looked up in each language's fields with that
@@ -17,27 +18,58 @@ Why these fields (measured in bench/engine_choice.py; see bench/RESULTS.md "Sear
   else is stored (the store holds the text: the index stays small).
 - `modified` (columnar seconds) for `sort=date`; `result_of` so a practice without a start date
   can take its year from its results.
+
+What is indexed is a record's readable part (protocol/readable.py, `readable` below): a peer's
+record with terms or values this node does not know is indexed by what it can read, never
+refused and never able to break a batch. Vocabulary 1.1's texts go to the body fields too (who is
+responsible, funders, partners, beneficiaries, areas, evidence, legal basis, media, what an
+adaptation changed, what a cost covers), and a measurement that names a comparable indicator
+(`measures`) is found by the indicator's labels in every language the scheme has.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgspec
 import tantivy
 
+import vocab
 from citynode.origins import Origin
 from citynode.search import analysis
 from citynode.search.concepts import sdg_goal
+from protocol.errors import ProtocolError
+from protocol.readable import read_record_json
 
-#: Bumped by hand when fields change (the analyser has its own version: analysis.VERSION).
-SCHEMA_VERSION: Final = 1
+#: Bumped by hand when fields or what goes into them change (the analyser has its own version:
+#: analysis.VERSION); an index of another version is rebuilt from the store.
+SCHEMA_VERSION: Final = 2
 
 HEAD_FIELDS: Final = ("title", "summary")
-BODY_FIELDS: Final = ("description", "problem", "approach", "lessonsLearned", "transferability")
+BODY_FIELDS: Final = (
+    "description",
+    "problem",
+    "approach",
+    "lessonsLearned",
+    "transferability",
+    "responsible",
+)
+#: Lists of objects whose texts go to the body fields: list term -> the text terms of each item.
+BODY_ITEMS: Final = (
+    ("funders", ("name", "contribution")),
+    ("partners", ("name", "contribution")),
+    ("beneficiaries", ("who",)),
+    ("areas", ("name",)),
+    ("evidence", ("title", "summary")),
+    ("legalBasis", ("title",)),
+    ("media", ("title",)),
+    ("adaptedFrom", ("changes",)),
+    ("costs", ("covers",)),
+    ("measurements", ("indicator",)),
+)
 #: Facets, in the order results list them.
 FACETS: Final = (
     "city",
@@ -105,20 +137,63 @@ def practice_year(doc: Mapping[str, Any], result_years: Iterable[str] = ()) -> s
     return min(found) if found else None
 
 
+def readable(body: bytes) -> dict[str, Any] | None:
+    """A stored record's readable part as plain JSON values (None: not even that is readable,
+    e.g. stored by a release whose model differed; such a record is not indexed or shown)."""
+    try:
+        return read_record_json(body).document
+    except ProtocolError:
+        return None
+
+
 def _texts(value: object) -> list[tuple[str, str]]:
     if not isinstance(value, dict):
         return []
     return [(lang, text) for lang, text in value.items() if isinstance(text, str)]
 
 
-def languages(doc: Mapping[str, Any]) -> list[str]:
-    """The language tags any of a record's texts is written in (the `language` facet; it also
-    tells queries which analysers' fields hold text)."""
-    found = {lang for name in (*HEAD_FIELDS, *BODY_FIELDS) for lang, _ in _texts(doc.get(name))}
+def _items(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def texts(doc: Mapping[str, Any]) -> Iterator[tuple[Literal["head", "body"], str, str]]:
+    """(part, language, text) of every text a record is searched by."""
+    for name in HEAD_FIELDS:
+        for lang, text in _texts(doc.get(name)):
+            yield "head", lang, text
     keywords = doc.get("keywords")
     if isinstance(keywords, dict):
-        found.update(k for k in keywords if isinstance(k, str))
-    return sorted(found)
+        for lang, words in keywords.items():
+            if isinstance(words, list):
+                yield "head", lang, " ".join(w for w in words if isinstance(w, str))
+    for name in BODY_FIELDS:
+        for lang, text in _texts(doc.get(name)):
+            yield "body", lang, text
+    for name, parts in BODY_ITEMS:
+        for item in _items(doc.get(name)):
+            for part in parts:
+                for lang, text in _texts(item.get(part)):
+                    yield "body", lang, text
+            creator = item.get("creator")  # evidence: who made the evaluation or study
+            if isinstance(creator, dict):
+                for lang, text in _texts(creator.get("name")):
+                    yield "body", lang, text
+
+
+def indicator_labels(doc: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(language, label) of each comparable indicator the record's measurements name, from the
+    bundled scheme: "people trained" finds a result that gives only the indicator's IRI."""
+    named = {m.get("measures") for m in _items(doc.get("measurements"))}
+    for iri in sorted(i for i in named if isinstance(i, str)):
+        indicator = vocab.concepts().get(iri)
+        if indicator is not None:
+            yield from indicator.pref_label.items()
+
+
+def languages(doc: Mapping[str, Any]) -> list[str]:
+    """The language tags any of a record's own texts is written in (the `language` facet; it
+    also tells queries which analysers' fields hold text)."""
+    return sorted({lang for _, lang, _ in texts(doc)})
 
 
 def _seconds(stamp: object) -> int:
@@ -144,25 +219,10 @@ def document(
     }
     parts: dict[str, list[str]] = {}
 
-    def add(field: str, lang: str, text: str) -> None:
+    labels = (("body", lang, text) for lang, text in indicator_labels(doc))
+    for part, lang, text in (*texts(doc), *labels):
         analyser = analysis.analyser_of(lang)
-        parts.setdefault(f"{field}_{analyser}", []).append(analysis.prepare(text, analyser))
-
-    for name in HEAD_FIELDS:
-        for lang, text in _texts(doc.get(name)):
-            add("head", lang, text)
-    keywords = doc.get("keywords")
-    if isinstance(keywords, dict):
-        for lang, words in keywords.items():
-            if isinstance(words, list):
-                add("head", lang, " ".join(w for w in words if isinstance(w, str)))
-    for name in BODY_FIELDS:
-        for lang, text in _texts(doc.get(name)):
-            add("body", lang, text)
-    for measurement in doc.get("measurements") or ():
-        if isinstance(measurement, dict):
-            for lang, text in _texts(measurement.get("indicator")):
-                add("body", lang, text)
+        parts.setdefault(f"{part}_{analyser}", []).append(analysis.prepare(text, analyser))
     fields.update(parts)
 
     kind = doc.get("type", "")

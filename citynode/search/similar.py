@@ -13,6 +13,7 @@ from tantivy import Occur, Query
 from citynode.search import concepts, plan
 from citynode.search.expression import COMMON, Parsed
 from citynode.search.query import Hit, Searching
+from citynode.search.schema import readable
 from citynode.storage import records as store
 
 MAX_WORDS: Final = 12
@@ -25,7 +26,9 @@ async def similar(
     stored = await store.get_current(searching.db.reader, record_id)
     if stored is None or stored.type == "Tombstone":
         return []
-    doc = stored.document()
+    doc = readable(stored.body)
+    if doc is None:
+        return []
     words: list[str] = []
     for name in ("title", "summary"):
         for text in (doc.get(name) or {}).values():

@@ -9,6 +9,7 @@ transaction survive power loss, so a write acknowledged to a user or a peer is d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -97,15 +98,18 @@ class Database:
         wake the followers again.
         """
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._writer.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                # Cancelled while BEGIN ran in the connection's thread: it may have begun, and
+                # the next writer must not find the connection inside a transaction.
+                await self._rollback()
+                raise
             try:
                 yield self._writer
                 await self._writer.execute("COMMIT")
             except BaseException as exc:
-                # SQLite rolls back by itself on some errors (SQLITE_FULL among them): a second
-                # ROLLBACK would fail and hide the first error.
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                await self._rollback()
                 if is_full(exc):
                     raise StorageFull(
                         "the node's storage is full: nothing was written. Reads go on; writes "
@@ -120,6 +124,19 @@ class Database:
                     listener()
                 except Exception:  # one broken listener must not fail a committed write
                     log.exception("a commit listener failed")
+
+    async def _rollback(self) -> None:
+        """Roll back whatever the writer holds, never raising over the error being handled.
+
+        SQLite rolls back by itself on some errors (SQLITE_FULL among them), and a task
+        cancelled while its COMMIT ran in the connection's thread finds the transaction already
+        committed: either way ROLLBACK has nothing to undo and says so, which must not replace
+        the first error (a CancelledError replaced is a cancellation lost: a follower's loop
+        would then never stop). The statements run in order on the connection's thread, so
+        this ROLLBACK comes after whatever BEGIN or COMMIT was in flight.
+        """
+        with contextlib.suppress(sqlite3.OperationalError):  # no transaction was active
+            await self._writer.execute("ROLLBACK")
 
 
 def is_full(exc: BaseException) -> bool:

@@ -150,13 +150,9 @@ class Following:
         "Searches see their own writes": an API publish waits here for the indexer.
         """
         self.wake()
-
-        async def reached() -> None:
-            async with self._progress:
-                await self._progress.wait_for(lambda: self._position >= position)
-
         try:
-            await asyncio.wait_for(reached(), within)
+            async with asyncio.timeout(within), self._progress:
+                await self._progress.wait_for(lambda: self._position >= position)
         except TimeoutError:
             return False
         return True
@@ -186,8 +182,11 @@ class Following:
                 log.exception("follower %s could not apply the log", self.follower.name)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that
+            # lands as the wake does, and `close` would then wait for this loop forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
 
 

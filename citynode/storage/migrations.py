@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from citynode.storage.facts_schema import STATEMENTS as FACTS_STATEMENTS
+
 _RECORDS = (
     # Every version ever accepted, immutable, keyed by (id, version). `seq` is the changes-feed
     # position: AUTOINCREMENT never reuses a value, so a cursor stays valid forever.
@@ -159,12 +161,6 @@ _TRUST = (
 )
 
 _PAGES = (
-    # Links between records, read from the signed JSON (storage/overview.py uses the very same
-    # expressions): the results of a practice and the practices adapted from it are index
-    # lookups on the record versions.
-    "CREATE INDEX records_result_of ON records (json_extract(CAST(body AS TEXT), '$.resultOf'))",
-    "CREATE INDEX records_adapted_from ON records "
-    "(json_extract(CAST(body AS TEXT), '$.adaptedFrom.record'))",
     # Editor sessions of the pages (web/sessions.py): only a hash of the cookie is stored, and a
     # session lives no longer than the token it was opened with.
     """CREATE TABLE sessions (
@@ -182,6 +178,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _LOG_POSITIONS,
     _DROP_SEARCH_FTS5,
     _TRUST,
+    # Record links and indicator observations (storage/facts.py), origin populations.
+    tuple(FACTS_STATEMENTS),
     _PAGES,
 )
 

@@ -257,15 +257,16 @@ async def changes(
         params.extend(origins)
     sql += " ORDER BY c.seq LIMIT ?"
     params.append(limit)
-    async with conn.execute(sql, params) as cursor:
-        rows = await cursor.fetchall()
+    # One call on the connection's thread (execute, fetch, close): the followers read here on
+    # every commit, and a statement left open across an await would hold the shared reader's
+    # snapshot for whatever else runs on it meanwhile.
+    rows = await conn.execute_fetchall(sql, params)
     return [_stored(row) for row in rows]
 
 
 async def last_seq(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("SELECT COALESCE(MAX(seq), 0) FROM current") as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    rows = list(await conn.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM current"))
+    return int(rows[0][0]) if rows else 0
 
 
 async def count_current(conn: aiosqlite.Connection, origin: str | None = None) -> int:
@@ -345,6 +346,44 @@ async def dump_state(
         row = await cursor.fetchone()
     assert row is not None
     return DumpState(records=int(row[0]), last_seq=int(row[1]), last_received=row[2])
+
+
+async def text_languages(
+    conn: aiosqlite.Connection,
+    origin: str | None,
+    types: tuple[str, ...],
+    terms: tuple[str, ...],
+    nested: tuple[str, ...] = (),
+) -> list[str]:
+    """The language tags the current records' language maps use, under `terms` of the record
+    and `nested` terms of its measurements, sorted. Asked of SQLite's JSON functions (no record
+    decoded in Python) in the caller's read transaction: a streamed CSV dump names its
+    language columns (`title_fr`...) before its first row, and they match the rows it streams."""
+    where, params = _origin_clause(origin, types)
+    where = f"{where} AND" if where else "WHERE"
+    found: set[str] = set()
+    for path, names in (("$", terms), ("$.measurements", nested)):
+        if not names:
+            continue
+        marks = ",".join("?" * len(names))
+        # Each member `f` of the record (or of each measurement `m`) that is one of `names`
+        # and a language map -> its keys `t`, the tags. json_each of a value that is not an
+        # object (a string is not JSON text) is given '{}' instead: a peer's record kept with
+        # parts of odd shapes never fails the question.
+        members = (
+            "json_each(CAST(r.body AS TEXT)) f"
+            if path == "$"
+            else f"json_each(CAST(r.body AS TEXT), '{path}') m, "
+            "json_each(CASE WHEN m.type = 'object' THEN m.value ELSE '{}' END) f"
+        )
+        async with conn.execute(
+            f"SELECT DISTINCT t.key FROM current c JOIN records r ON r.seq = c.seq, {members}, "
+            "json_each(CASE WHEN f.type = 'object' THEN f.value ELSE '{}' END) t "
+            f"{where} c.type != 'Tombstone' AND f.key IN ({marks})",
+            [*params, *names],
+        ) as cursor:
+            found.update(str(row[0]) for row in await cursor.fetchall() if row[0] is not None)
+    return sorted(found)
 
 
 async def stream_current(

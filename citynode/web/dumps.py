@@ -163,7 +163,7 @@ async def _stream(
         await response.prepare(request)
         if request.method == "HEAD":
             return response
-        encoder = dumps.Encoder(file, origin, gzip)
+        encoder = await dumps.Encoder.opened(conn, file, origin, origin_did, types, gzip)
         batches = store.stream_current(conn, origin_did, types)
         async for piece in dumps.body(encoder, batches):
             await response.write(piece)

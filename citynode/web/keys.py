@@ -35,6 +35,9 @@ METRICS = web.AppKey("metrics", Metrics)
 SEARCH = web.AppKey("search", SearchService)
 #: CSV uploads being published from the editor page (web/csv_jobs.py), by job id.
 IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)
+#: The facts follower (record links and indicator observations, storage/facts.py): the
+#: comparison and lineage routes wait on it to see their own writes.
+FACTS = web.AppKey("facts", Following)
 #: The SPARQL store and its query processes (absent when `[opendata] sparql = false`).
 SPARQL = web.AppKey("sparql", Sparql)
 #: The serialized DCAT catalog, until the store changes (web/catalog.py).

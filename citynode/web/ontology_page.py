@@ -1,108 +1,77 @@
-"""`/vocab/ontology`: the citynode vocabulary, as Turtle for machines and as a page for people.
+"""`/vocab/ontology` and `/vocab/schemes/{scheme}`: the vocabulary as data for machines and as
+pages for people, by content negotiation (RFC 9110 12.5.1) on one URL each.
 
-The page lists every class and property the ontology defines (vocab/ontology.ttl, read once),
-with its label and definition in the reader's language (falling back to English), what it is a
-kind of, and its domain and range. Issue 9 item 4 serves the vocabulary as data; this is its
-HTML rendering.
+The data (Turtle, and the JSON Structs) is web/vocabulary.py's; the pages are drawn from the same
+Structs, so a page and the JSON never disagree: every JSON term with its IRI, label, definition
+and the clerk messages of the shapes that check it; every concept of a scheme (for the indicator
+scheme: its canonical UCUM unit, per-capita base and UN SDG indicator).
 """
 
 from __future__ import annotations
 
-import functools
+import asyncio
 from typing import Any, Final
 
-import rdflib
+import msgspec
 from aiohttp import web
-from rdflib.namespace import OWL, RDF, RDFS
 
 import vocab
 from citynode.web import negotiation as neg
+from citynode.web import vocabulary
 from citynode.web.contract import Routes
 from citynode.web.render import Page, add_page, html
-from vocab.graphs import ONTOLOGY_FILE
 
 routes = Routes("pages")
-ONTOLOGY: Final = ONTOLOGY_FILE
-_KINDS: Final = {
-    OWL.Class: "class",
-    RDFS.Class: "class",
-    OWL.ObjectProperty: "property",
-    OWL.DatatypeProperty: "property",
-    RDF.Property: "property",
-    OWL.AnnotationProperty: "property",
-}
+
+#: What each URL offers, the first being what a client that states no preference gets (as
+#: before the pages: Turtle for the ontology, JSON for a scheme).
+ONTOLOGY_TYPES: Final = (neg.TURTLE, neg.JSON, neg.HTML)
+SCHEME_TYPES: Final = (neg.JSON, neg.TURTLE, neg.HTML)
 
 
-def _text(graph: rdflib.Graph, subject: Any, predicate: Any, lang: str) -> tuple[str, str]:
-    values = {
-        str(o.language or ""): str(o)
-        for o in graph.objects(subject, predicate)
-        if isinstance(o, rdflib.Literal)
-    }
-    for wanted in (lang, "en", ""):
-        if wanted in values:
-            return values[wanted], wanted or lang
-    return next(iter(values.items()), ("", lang))[::-1]
-
-
-def _short(graph: rdflib.Graph, iri: Any) -> str:
-    try:
-        prefix, _namespace, name = graph.compute_qname(iri)
-    except (ValueError, KeyError):
-        return str(iri)
-    return f"{prefix}:{name}"
-
-
-@functools.cache
-def terms(lang: str) -> dict[str, list[dict[str, Any]]]:
-    graph = vocab.ontology_graph()
-    found: dict[str, list[dict[str, Any]]] = {"class": [], "property": []}
-    seen: set[Any] = set()
-    for kind_iri, kind in _KINDS.items():
-        for subject in sorted(graph.subjects(RDF.type, kind_iri), key=str):
-            if subject in seen or not isinstance(subject, rdflib.URIRef):
-                continue
-            seen.add(subject)
-            label, label_lang = _text(graph, subject, RDFS.label, lang)
-            comment, comment_lang = _text(graph, subject, RDFS.comment, lang)
-            links = {
-                "broader": RDFS.subClassOf if kind == "class" else RDFS.subPropertyOf,
-                "domain": RDFS.domain,
-                "range": RDFS.range,
-            }
-            found[kind].append(
-                {
-                    "iri": str(subject),
-                    "anchor": _short(graph, subject).replace(":", "-"),
-                    "name": _short(graph, subject),
-                    "label": label,
-                    "label_lang": label_lang,
-                    "comment": comment,
-                    "comment_lang": comment_lang,
-                    **{
-                        key: [(str(o), _short(graph, o)) for o in graph.objects(subject, p)]
-                        for key, p in links.items()
-                    },
-                }
-            )
+def _grouped(ontology: vocabulary.Ontology) -> dict[str, list[vocabulary.OntologyTerm]]:
+    """Terms by kind, citynode's own first within each (the reused ones follow)."""
+    found: dict[str, list[vocabulary.OntologyTerm]] = {"class": [], "property": []}
+    for term in sorted(ontology.terms, key=lambda t: (not t.own, t.term.casefold())):
+        found[term.kind].append(term)
     return found
 
 
 @add_page(
     routes,
     "/vocab/ontology",
-    summary="The citynode vocabulary: a page, or Turtle",
-    media={neg.TURTLE: str},
+    summary="The ontology: Turtle, or structured JSON (every JSON term with its IRI, labels, "
+    "definitions and rules), or a page for people, by Accept or ?format=",
+    media={neg.TURTLE: str, neg.JSON: vocabulary.Ontology},
 )
 async def ontology(request: web.Request) -> web.StreamResponse:
-    chosen = neg.choose(
-        request.headers.get("Accept"), (neg.TURTLE, neg.HTML), request.query.get("format")
-    )
-    if chosen == neg.TURTLE:
-        return web.Response(body=ONTOLOGY.read_bytes(), content_type="text/turtle")
+    chosen = neg.choose(request.headers.get("Accept"), ONTOLOGY_TYPES, request.query.get("format"))
+    if chosen != neg.HTML:
+        return await vocabulary.ontology_data(chosen)
     page = Page(request)
-    graph = vocab.ontology_graph()
-    title, _found = _text(
-        graph, rdflib.URIRef("https://w3id.org/citynode/vocab"), RDFS.label, page.lang
-    )
-    return html(request, "ontology.html", {"terms": terms(page.lang), "title": title}, page=page)
+    document = await asyncio.to_thread(vocabulary.ontology_struct)
+    values: dict[str, Any] = {
+        "ontology": document,
+        "terms": _grouped(document),
+        "schemes": sorted(vocab.SCHEMES),
+    }
+    return html(request, "ontology.html", values, page=page)
+
+
+@add_page(
+    routes,
+    "/vocab/schemes/{scheme}",
+    summary="One concept scheme (indicators, themes, status, stage...) as JSON or Turtle, or a "
+    "page for people",
+    media={neg.JSON: vocabulary.Scheme, neg.TURTLE: str},
+)
+async def scheme(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["scheme"]
+    chosen = neg.choose(request.headers.get("Accept"), SCHEME_TYPES, request.query.get("format"))
+    if chosen != neg.HTML:
+        return await vocabulary.scheme_data(name, chosen)
+    document = vocabulary.scheme_struct(name)
+    concepts = [msgspec.structs.asdict(c) for c in document.concepts]
+    has = {key: any(c[key] for c in concepts) for key in ("unit", "sdg_indicator", "notation")}
+    values = {"scheme": document, "concepts": concepts, "has": has}
+    return html(request, "scheme.html", values)

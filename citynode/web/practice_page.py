@@ -18,11 +18,12 @@ from aiohttp import web
 from citynode import rdf
 from citynode.errors import NotFound
 from citynode.exports import write_csv
+from citynode.lineage import relations
 from citynode.record_ids import records_base
 from citynode.search.similar import similar
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
-from citynode.storage.overview import adaptations_of, results_of
+from citynode.storage.overview import results_of
 from citynode.web import record_fields
 from citynode.web.charts import Point, Reference, Series, line_chart, number, year_of
 from citynode.web.contract import Routes
@@ -42,14 +43,10 @@ DOWNLOADS: Final = {
 }
 
 
-def editorial_fields(document: dict[str, Any]) -> set[str] | bool:
-    """Which texts the publishing city did not write itself (issue 9 item 1): True for all."""
+def editorial_fields(document: dict[str, Any]) -> set[str]:
+    """The fields whose text the publishing city did not write itself (issue 9 item 1)."""
     mark = document.get("editorial")
-    if mark is True:
-        return True
-    if isinstance(mark, list):
-        return {str(f) for f in mark}
-    return set()
+    return {str(f) for f in mark} if isinstance(mark, list) else set()
 
 
 def charts_of(result: dict[str, Any], lang: str, gettext: Any, key: str) -> list[dict[str, Any]]:
@@ -163,15 +160,7 @@ async def practice_values(
     if kind == "Result" and document.get("resultOf"):
         held = await store.get_current(conn, str(document["resultOf"]))
         parent = held.document() if held else {"id": document["resultOf"]}
-    adapted_from = document.get("adaptedFrom")
-    adapted_source = None
-    if isinstance(adapted_from, dict) and adapted_from.get("record"):
-        held = await store.get_current(conn, str(adapted_from["record"]))
-        adapted_source = held.document() if held else None
-    adaptations = [
-        {"document": r.document(), "city": _city(origins, r.origin)}
-        for r in await adaptations_of(conn, row.id)
-    ]
+    links = await relations(node.db, row.id)
     similar_hits = (
         msgspec.to_builtins(
             await similar(request.app[SEARCH].searching, row.id, limit=5, lang=lang)
@@ -195,9 +184,7 @@ async def practice_values(
         "results": results,
         "own_charts": own_charts,
         "parent": parent,
-        "adapted_from": adapted_from if isinstance(adapted_from, dict) else None,
-        "adapted_source": adapted_source,
-        "adaptations": adaptations,
+        "links": links,
         "similar": similar_hits,
         "versions": await _what_changed(node, row),
         "other_fields": record_fields.other_fields(document),

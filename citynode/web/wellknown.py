@@ -1,5 +1,5 @@
-"""Discovery: the DID document, the node descriptor, the vocabulary context (the home page,
-which answers the descriptor as JSON too, is home_page.py)."""
+"""Discovery: the DID document, the node descriptor (the vocabulary is served by
+web/vocabulary.py; the home page, which answers the descriptor as JSON too, is home_page.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-import vocab
 from citynode.federation.directory import own_descriptor
 from citynode.opendata.links import OpenDataLink, links
 from citynode.storage.log import Lag
@@ -16,7 +15,6 @@ from citynode.web.contract import Reply, Routes
 from citynode.web.keys import FOLLOWINGS, NODE
 from citynode.web.responses import respond
 from protocol.messages import Endpoints, NodeDescriptor
-from protocol.records import CONTEXT_URL
 
 routes = Routes("discovery")
 
@@ -28,6 +26,9 @@ class PublicEndpoints(Endpoints, kw_only=True):
 
     records: str
     vocabulary: str
+    ontology: str
+    indicators: str
+    lineage: str
     openapi: str
     search_api: str
     catalog: str | None = None
@@ -64,6 +65,9 @@ def descriptor(request: web.Request) -> NodeInfo:
         **msgspec.structs.asdict(wire.endpoints),
         records=f"{base}/records",
         vocabulary=f"{base}/vocab/v1",
+        ontology=f"{base}/vocab/ontology",
+        indicators=f"{base}/api/indicators",
+        lineage=f"{base}/api/lineage",
         openapi=f"{base}/openapi.json",
         search_api=f"{base}/api/search",
     )
@@ -111,12 +115,3 @@ async def did_document(request: web.Request) -> web.Response:
 )
 async def node_descriptor(request: web.Request) -> web.Response:
     return respond(descriptor(request))
-
-
-@routes.get(
-    "/vocab/v1",
-    summary="The citynode JSON-LD context",
-    responses={200: Reply("the context", {"application/ld+json": dict[str, Any]})},
-)
-async def context(request: web.Request) -> web.Response:
-    return respond(vocab.context_document(CONTEXT_URL), content_type="application/ld+json")

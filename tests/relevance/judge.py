@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from bench.search_corpus import corpus
 from citynode.origins import Origin
-from tests.search_support import opened
+from tests.search_support import opened, signed_fields
 
 HERE: Final = Path(__file__).parent
 SAMPLES: Final = HERE.parents[1] / "citynode" / "samples"
@@ -102,7 +102,7 @@ def sample_records() -> list[tuple[dict[str, Any], Origin]]:
                 "issued": "2026-01-01T00:00:00Z",
                 "modified": f"2026-01-01T00:{n:02d}:00Z",
                 "publisher": origin.did,
-                "proof": {"verificationMethod": f"{origin.did}#key-1"},
+                **signed_fields(origin.did),
             }
             if isinstance(doc.get("resultOf"), str) and not doc["resultOf"].startswith("http"):
                 doc["resultOf"] = f"{origin.base_url}/{doc['resultOf']}"
