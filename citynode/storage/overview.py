@@ -53,13 +53,3 @@ async def results_of(
     ) as cursor:
         rows = await cursor.fetchall()
     return [_stored(tuple(row)) for row in rows]
-
-
-async def current_results(conn: aiosqlite.Connection) -> list[StoredRecord]:
-    """Every current result of every city (the comparison page groups their measurements)."""
-    async with conn.execute(
-        f"SELECT {_COLUMNS} FROM current c JOIN records r ON r.seq = c.seq "
-        "WHERE c.type = 'Result' ORDER BY c.seq"
-    ) as cursor:
-        rows = await cursor.fetchall()
-    return [_stored(tuple(row)) for row in rows]

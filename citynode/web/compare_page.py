@@ -1,141 +1,126 @@
-"""The compare page: one indicator across every city that reports it, one chart and one table,
-each point linked to the signed result it comes from.
+"""The compare page: one indicator of the vocabulary's indicator scheme across every city that
+reports it, on one chart and one table, in the indicator's canonical UCUM unit (per capita where
+the scheme says that means something), each point linked to the signed record it comes from.
 
-Until the vocabulary's indicator scheme and `/api/indicators` land (issue 9 item 2), an
-indicator is a measurement's name (its English label when it has one, else its first) and its
-unit, both folded: two cities' figures line up only when both say the same thing in the same
-unit, so no unit is converted here. `indicators()` is the seam the indicator API replaces.
+Everything it shows comes from the indicator service (citynode/indicators.py), the same typed
+answer as `/api/indicators` and `/api/indicators/{id}/compare`; as JSON the page is those two
+answers side by side.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections import defaultdict
 from typing import Any, Final
 
 import msgspec
 from aiohttp import web
 
-from citynode.node import Node
-from citynode.storage.origins import all_origins
-from citynode.storage.overview import current_results
-from citynode.web.charts import Point, Series, line_chart, number, year_of
+from citynode import indicators
+from citynode.indicators import Comparison, Indicator, Point
+from citynode.web import charts
+from citynode.web.comparisons import caught_up
 from citynode.web.contract import Routes
 from citynode.web.keys import NODE
 from citynode.web.render import Page, add_page, reply
-from citynode.web.views import text_of
+from citynode.web.views import ROLES, text_of, unit_text
 
 routes = Routes("pages")
-LISTED: Final = 200
+ROLE_ORDER: Final = ("observed", "baseline", "target")
 
 
-class Observation(msgspec.Struct, kw_only=True):
-    city: str
-    country: str
-    origin: str
-    record: str
-    period: str
-    role: str
-    value: float
-    illustrative: bool
+class ComparePage(msgspec.Struct, frozen=True, kw_only=True):
+    """The page as JSON: the indicators (as `/api/indicators`) and the chosen comparison (as
+    `/api/indicators/{id}/compare`), with whether values are shown per capita."""
+
+    indicators: list[Indicator]
+    comparison: Comparison | None
+    per_capita: bool
 
 
-class Indicator(msgspec.Struct, kw_only=True):
-    key: str
-    names: dict[str, str]
-    unit: str
-    cities: list[str]
-    observations: list[Observation]
+def _shown(point: Point, per_capita: bool) -> float | None:
+    return point.per_capita if per_capita else point.value
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
-def indicator_key(names: dict[str, str], unit: str) -> str:
-    name = names.get("en") or next(iter(names.values()), "")
-    return f"{_fold(name)}|{_fold(unit)}"
-
-
-async def indicators(node: Node) -> list[Indicator]:
-    """Every indicator reported by a current result of any city, with every observation."""
-    origins = await all_origins(node.db.reader)
-    found: dict[str, Indicator] = {}
-    cities: dict[str, set[str]] = defaultdict(set)
-    for row in await current_results(node.db.reader):
-        document = row.document()
-        origin = origins.get(row.origin)
-        for m in document.get("measurements") or []:
-            names = m.get("indicator")
-            value = m.get("value")
-            if not isinstance(names, dict) or not isinstance(value, int | float):
+def chart_of(comparison: Comparison, per_capita: bool, page: Page) -> Any:
+    """Observed values per city over time; each city's series its own marker and colour."""
+    name, _found = text_of(comparison.indicator.label, page.lang)
+    unit = unit_label(comparison, per_capita, page)
+    series: list[charts.Series] = []
+    described: list[str] = []
+    for each in comparison.cities:
+        points = []
+        for point in each.observed:
+            value = _shown(point, per_capita)
+            x = charts.year_of(point.period)
+            if value is None or x is None:
                 continue
-            unit = str(m.get("unit", ""))
-            key = indicator_key(names, unit)
-            entry = found.setdefault(
-                key, Indicator(key=key, names=dict(names), unit=unit, cities=[], observations=[])
-            )
-            city = origin.city if origin else row.origin
-            cities[key].add(city)
-            entry.observations.append(
-                Observation(
-                    city=city,
-                    country=origin.country if origin else "",
-                    origin=row.origin,
-                    record=row.id,
-                    period=str(m.get("period", "")),
-                    role=str(m.get("role", "observed")),
-                    value=float(value),
-                    illustrative=bool(m.get("illustrative") or document.get("illustrative")),
-                )
-            )
-    for key, entry in found.items():
-        entry.cities = sorted(cities[key])
-    return sorted(found.values(), key=lambda i: (-len(i.cities), i.key))
+            points.append(charts.Point(x=x, y=value, label=point.period))
+            described.append(f"{each.city.name}: {charts.number(value)} ({point.period})")
+        if points:
+            series.append(charts.Series(name=each.city.name, points=points))
+    title = f"{name} ({unit})"
+    return charts.line_chart("compare", title, "; ".join(described), unit, series)
 
 
-def _chart(indicator: Indicator, lang: str, page: Page) -> Any:
-    name, _found = text_of(indicator.names, lang)
-    per_city: dict[str, list[Point]] = defaultdict(list)
-    for obs in indicator.observations:
-        x = year_of(obs.period)
-        if obs.role == "observed" and x is not None:
-            per_city[obs.city].append(Point(x=x, y=obs.value, label=obs.period))
-    series = [Series(name=city, points=points) for city, points in sorted(per_city.items())]
-    description = "; ".join(
-        f"{o.city}: {number(o.value)} {indicator.unit} ({o.period}, {page.gettext(o.role)})"
-        for o in indicator.observations
-    )
-    title = f"{name} ({indicator.unit})"
-    return line_chart("compare", title, description, indicator.unit, series)
+def unit_label(comparison: Comparison, per_capita: bool, page: Page) -> str:
+    unit = unit_text(comparison.unit)
+    if per_capita and comparison.per_capita_per:
+        return page.gettext("%(unit)s per %(n)s inhabitants") % {
+            "unit": unit,
+            "n": page.number(comparison.per_capita_per),
+        }
+    return unit
+
+
+def table_rows(comparison: Comparison, page: Page) -> list[dict[str, Any]]:
+    """Every point of every city, observed then baseline then target, in period order."""
+    rows = []
+    for each in comparison.cities:
+        for role in ROLE_ORDER:
+            for point in getattr(each, role):
+                rows.append({"city": each.city, "point": point, "role": ROLES[role]})
+    return rows
+
+
+def _reported(indicator: Indicator) -> tuple[int, str]:
+    return (-len(indicator.cities), indicator.id)
 
 
 @add_page(
     routes,
     "/compare",
-    summary="One indicator across every city that reports it",
-    query=("indicator",),
+    summary="One indicator across every city that reports it, in one unit",
+    query=("indicator", "per_capita"),
+    media={"application/json": ComparePage},
 )
 async def compare(request: web.Request) -> web.StreamResponse:
     node = request.app[NODE]
     page = Page(request)
-    every = await indicators(node)
-    chosen_key = request.query.get("indicator")
-    chosen = next((i for i in every if i.key == chosen_key), None)
-    if chosen is None and chosen_key is None and every:
-        chosen = every[0]
-    listed = every[:LISTED]
+    await caught_up(request)
+    every = await indicators.list_indicators(node.db)
+    reported = sorted((i for i in every if i.cities), key=_reported)
+    wanted = request.query.get("indicator")
+    if wanted:
+        # An unknown id is a 404 naming the valid ones (the page in the reader's language).
+        concept = indicators.find(wanted)
+        chosen: str | None = concept.notation or concept.iri
+    else:
+        chosen = reported[0].id if reported else None
+    comparison = await indicators.compare(node.db, chosen) if chosen else None
+    per_capita = bool(
+        comparison and comparison.per_capita_per and request.query.get("per_capita") == "1"
+    )
     values: dict[str, Any] = {
-        "indicators": listed,
-        "chosen": chosen,
-        "unknown": chosen_key is not None and chosen is None,
-        "chart": _chart(chosen, page.lang, page) if chosen else None,
+        "indicators": reported,
+        "unreported": [i for i in every if not i.cities],
+        "comparison": comparison,
+        "per_capita": per_capita,
+        "unit": unit_label(comparison, per_capita, page) if comparison else "",
+        "chart": chart_of(comparison, per_capita, page) if comparison else None,
+        "rows": table_rows(comparison, page) if comparison else [],
+        "missing_population": [s.city.name for s in comparison.cities if s.city.population is None]
+        if comparison
+        else [],
+        "shown": _shown,
     }
-    data: dict[str, Any] = {
-        "indicators": [
-            {"key": i.key, "names": i.names, "unit": i.unit, "cities": i.cities} for i in listed
-        ],
-        "indicator": msgspec.to_builtins(chosen) if chosen else None,
-    }
+    data = ComparePage(indicators=every, comparison=comparison, per_capita=per_capita)
     return reply(request, "compare.html", values, data, page=page)

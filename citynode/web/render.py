@@ -52,6 +52,7 @@ def setup(app: web.Application) -> None:
         concept_known=views.concept_known,
         practice_href=views.practice_href,
         why_text=views.why_text,
+        notice_text=views.notice_text,
         facet_value_label=views.facet_value_label,
         SIGNATURES=views.SIGNATURES,
         TYPES=views.TYPES,
@@ -191,6 +192,14 @@ class Page:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translations.ngettext(singular, plural, n)
 
+    def number(self, value: float) -> str:
+        """A number as the reader writes it (1.234,5 in es and pt, 1,234.5 in en)."""
+        return views.number_text(value, self.lang)
+
+    def period(self, value: str) -> str:
+        """A year, year-month, date or interval of those, in words of the reader's language."""
+        return views.period_text(value, self.lang)
+
     def link(self, path: str, **query: Any) -> str:
         """A page of this node in the reader's language (query values may be lists)."""
         items = [
@@ -223,6 +232,8 @@ class Page:
             "_": self.gettext,
             "ngettext": self.ngettext,
             "link": self.link,
+            "number": self.number,
+            "period": self.period,
             "switch": self.switch(),
             "node_name": node.config.node.name,
             "base_url": node.config.base_url,

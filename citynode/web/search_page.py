@@ -2,8 +2,10 @@
 with counts as links and checkboxes; paging; a live toggle; suggestions when nothing matched.
 
 One search service call per page: the local index (`search`), or with the live toggle the live
-fan-out (`live_search.live`), which also lists the peers that did not answer. What people type
-is never an error: bad paging is clamped, unknown facets just match nothing.
+fan-out (`live_search.live`), which also lists the peers that did not answer. Bad paging is
+clamped; a facet value that names nothing (`theme=colours`) is a 400: for a browser, a page in
+the reader's language that names the bad value and links the valid ones; for API clients, the
+JSON error (search/facets.py, the same check `/api/search` makes).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from urllib.parse import urlencode
 import msgspec
 from aiohttp import web
 
+from citynode.errors import BadRequest
 from citynode.federation import live_search
+from citynode.search import facets as facet_values
 from citynode.search.query import SearchQuery
 from citynode.search.schema import FACETS
 from citynode.web.contract import Routes
 from citynode.web.keys import FEDERATION, NODE, SEARCH
-from citynode.web.render import Page, add_page, reply
+from citynode.web.render import Page, add_page, html, reply, wants_json
 from citynode.web.views import toggled
 
 routes = Routes("pages")
@@ -68,14 +72,19 @@ async def search_page(request: web.Request) -> web.StreamResponse:
     query, number = page_query(request, page.lang)
     live = request.query.get("live") == "1"
     missing: list[str] = []
-    if live:
-        searching = request.app[SEARCH].searching
-        result = await live_search.live(node, searching, request.app[FEDERATION].client, query)
-        found: dict[str, Any] = msgspec.to_builtins(result)
-        missing = result.missing
-    else:
-        found = msgspec.to_builtins(await request.app[SEARCH].searching.search(query))
     pairs = [(k, v) for k, v in request.query.items() if k not in ("lang", "format")]
+    try:
+        if live:
+            searching = request.app[SEARCH].searching
+            result = await live_search.live(node, searching, request.app[FEDERATION].client, query)
+            found: dict[str, Any] = msgspec.to_builtins(result)
+            missing = result.missing
+        else:
+            found = msgspec.to_builtins(await request.app[SEARCH].searching.search(query))
+    except BadRequest as error:
+        if wants_json(request) or "parameter" not in error.detail:
+            raise
+        return bad_filter(request, page, error, pairs)
     chosen = {(k, v) for k, v in pairs if k in FACETS}
     pages = max(1, -(-int(found["total"]) // PER_PAGE))
     values = {
@@ -101,3 +110,28 @@ def _with(pairs: list[tuple[str, str]], name: str, value: str | None) -> str:
     if value is not None:
         kept.append((name, value))
     return urlencode(kept)
+
+
+def bad_filter(
+    request: web.Request, page: Page, error: BadRequest, pairs: list[tuple[str, str]]
+) -> web.Response:
+    """The 400 page of a facet value that names nothing: the value, and the valid ones as links
+    (each replacing the bad value, the rest of the search kept)."""
+    facet = str(error.detail["parameter"])
+    bad = str(error.detail.get("value", ""))
+    kept = [(k, v) for k, v in pairs if (k, v) != (facet, bad) and k != "page"]
+    choices = []
+    for value in error.detail.get("valid", []):
+        try:
+            shown = facet_values.label(facet, facet_values.resolve(facet, value, None), page.lang)
+        except BadRequest:  # a held city or country: itself
+            shown = value
+        choices.append((shown, urlencode([*kept, (facet, value)])))
+    values = {
+        "facet": facet,
+        "value": bad,
+        "choices": choices,
+        "without": urlencode(kept),
+        "q": request.query.get("q", ""),
+    }
+    return html(request, "bad_filter.html", values, status=400, page=page)

@@ -7,11 +7,15 @@ practice page renders, in order; a new language-map field needs only a line ther
 
 from __future__ import annotations
 
+import datetime
 import html
+import re
 from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import urlencode
 
+from babel.dates import format_date, format_skeleton
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 import vocab
@@ -152,3 +156,72 @@ def facet_value_label(facet: str, value: str, label: str, _: Gettext) -> str:
         goal = _("SDG %(n)s") % {"n": code}
         return f"{goal}: {short}"
     return label
+
+
+_PARTIAL_DATE: Final = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def number_text(value: float, lang: str) -> str:
+    """A number in the reader's convention; whole numbers without decimals, others with two at
+    most (the figures a city reports, not measurements to the last digit)."""
+    if float(value).is_integer():
+        return format_decimal(int(value), locale=lang)
+    return format_decimal(round(float(value), 2), format="#,##0.##", locale=lang)
+
+
+def date_text(value: str, lang: str) -> str:
+    """A year (2021), a year and month (2021-05: "mayo de 2021") or a full date in words; the
+    text as written when it is none of those (a newer peer's date form)."""
+    match = _PARTIAL_DATE.match(value.strip())
+    if not match:
+        return value
+    year, month, day = match.groups()
+    try:
+        if month is None:
+            return year
+        if day is None:
+            return format_skeleton("yMMMM", datetime.date(int(year), int(month), 1), locale=lang)
+        return format_date(datetime.date(int(year), int(month), int(day)), "long", locale=lang)
+    except ValueError:
+        return value
+
+
+def period_text(value: str, lang: str) -> str:
+    """A date or an interval of dates ("2020-01/2023-12") in words: "2020-01 – 2023-12"."""
+    if not value:
+        return ""
+    parts = value.split("/")
+    return " – ".join(date_text(part, lang) for part in parts[:2])
+
+
+def unit_text(code: str | None) -> str:
+    """A UCUM code as people read it: an annotation alone (`{person}`) is the thing counted."""
+    if not code:
+        return ""
+    match = re.fullmatch(r"\{([^{}]+)\}", code)
+    return match.group(1) if match else code
+
+
+#: The search service's notices (search/expression.py, federation/live_search.py) as catalog
+#: messages: the service speaks English to API clients; a page says the same in its language.
+_NOTICES: Final = (
+    (re.compile(r"^The query was cut to its first (\d+) characters\.$"),
+     N_("The query was cut to its first %(n)s characters.")),
+    (re.compile(r"^Only the first (\d+) words and phrases of the query were used\.$"),
+     N_("Only the first %(n)s words and phrases of the query were used.")),
+    (re.compile(r"^The query has no words to search for"),
+     N_("The query has no words to search for (very common words are left out); showing recent"
+        " records.")),
+    (re.compile(r"^(\d+) peer\(s\) did not answer in time"),
+     N_("%(n)s cities did not answer in time.")),
+)  # fmt: skip
+
+
+def notice_text(notice: str, _: Gettext) -> Markup:
+    """A search notice in the page's language (in English, marked so, if it is a new one)."""
+    for pattern, message in _NOTICES:
+        match = pattern.match(notice)
+        if match:
+            found = match.groups()
+            return escape(_(message) % {"n": found[0]} if found else _(message))
+    return Markup('<span lang="en">{}</span>').format(notice)
