@@ -169,6 +169,10 @@ _PAGES = (
         created REAL NOT NULL,
         expires REAL NOT NULL
     )""",
+    # The peer whose feed served each version (storage/records.append, from federation ingest):
+    # the practice page shows the path a record took, the origin's node or a relay. NULL for
+    # versions published here and for those stored before this column.
+    "ALTER TABLE records ADD COLUMN received_from TEXT",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (

@@ -9,7 +9,6 @@ which also serves the downloads (`format=jsonld|turtle|csv`) of any held record.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from typing import Any, Final
 
 import msgspec
@@ -19,18 +18,22 @@ from citynode import rdf
 from citynode.errors import NotFound
 from citynode.exports import write_csv
 from citynode.lineage import relations
+from citynode.node import Node
 from citynode.record_ids import records_base
 from citynode.search.similar import similar
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.storage.overview import results_of
 from citynode.web import record_fields
-from citynode.web.charts import Point, Reference, Series, line_chart, number, year_of
 from citynode.web.contract import Routes
 from citynode.web.keys import NODE, SEARCH
+from citynode.web.practice_views import charts_of, is_marked
 from citynode.web.provenance import signature_state
 from citynode.web.render import Page, add_page, html, wants_json
-from citynode.web.views import ROLES, text_of
+from citynode.web.views import text_of
+from protocol.errors import ProtocolError
+from protocol.readable import read_record
+from protocol.records import PRACTICE_TYPES
 
 routes = Routes("pages")
 VERSIONS_SHOWN: Final = 10
@@ -41,67 +44,6 @@ DOWNLOADS: Final = {
     "turtle": "text/turtle",
     "csv": "text/csv",
 }
-
-
-def editorial_fields(document: dict[str, Any]) -> set[str]:
-    """The fields whose text the publishing city did not write itself (issue 9 item 1)."""
-    mark = document.get("editorial")
-    return {str(f) for f in mark} if isinstance(mark, list) else set()
-
-
-def charts_of(result: dict[str, Any], lang: str, gettext: Any, key: str) -> list[dict[str, Any]]:
-    """One chart per indicator and unit of a result: observed over time, baseline and target."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for measurement in result.get("measurements") or []:
-        name, _found = text_of(measurement.get("indicator"), lang)
-        groups[(name, str(measurement.get("unit", "")))].append(measurement)
-    charts = []
-    for index, ((name, unit), items) in enumerate(groups.items()):
-        observed: list[Point] = []
-        references: list[Reference] = []
-        rows = []
-        for m in sorted(items, key=lambda m: str(m.get("period", ""))):
-            role = str(m.get("role", "observed"))
-            value = m.get("value")
-            if not isinstance(value, int | float):
-                continue
-            period = str(m.get("period", ""))
-            rows.append(
-                {
-                    "period": period,
-                    "role": gettext(ROLES.get(role, role)),
-                    "value": number(value),
-                    "illustrative": bool(m.get("illustrative")),
-                    "source": m.get("source"),
-                }
-            )
-            x = year_of(period)
-            if role == "observed" and x is not None:
-                observed.append(Point(x=x, y=float(value), label=period))
-            elif role in ("baseline", "target"):
-                references.append(
-                    Reference(kind=role, name=gettext(ROLES[role]), y=float(value), label=period)
-                )
-        summary = "; ".join(f"{r['role']} {r['value']} {unit} ({r['period']})" for r in rows)
-        title = f"{name} ({unit})"
-        chart_id = f"chart-{key}-{index}"
-        charts.append(
-            {
-                "id": chart_id,
-                "title": title,
-                "unit": unit,
-                "rows": rows,
-                "svg": line_chart(
-                    chart_id,
-                    title,
-                    summary,
-                    unit,
-                    [Series(name=gettext("observed"), points=observed)] if observed else [],
-                    references,
-                ),
-            }
-        )
-    return charts
 
 
 async def _what_changed(node: Any, row: store.StoredRecord) -> list[dict[str, Any]]:
@@ -134,33 +76,56 @@ async def _what_changed(node: Any, row: store.StoredRecord) -> list[dict[str, An
     return out
 
 
+def _readable(row: store.StoredRecord) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """What this node can read of a stored record, and what it set aside (a newer peer's
+    terms: shown as a note, never an error; docs/DESIGN.md "Evolution")."""
+    document = row.document()
+    try:
+        readable = read_record(document)
+    except ProtocolError:
+        return document, ()
+    return readable.document, readable.ignored
+
+
+async def provenance(node: Node, row: store.StoredRecord, origins: dict[str, Any]) -> Any:
+    """Where the record came from and the path it took: published here, straight from the
+    origin's node, or relayed by another peer (the peer whose feed served it is kept on ingest,
+    storage/records.append)."""
+    arrival = await store.arrival(node.db.reader, row.id, row.version)
+    via = arrival.received_from if arrival else None
+    relay = origins.get(via) if via else None
+    return {
+        "received_at": arrival.received_at if arrival else None,
+        "via": via,
+        "via_city": _city(origins, via) if via else None,
+        "via_url": relay.base_url if relay else None,
+        "direct": via == row.origin,
+    }
+
+
 async def practice_values(
     request: web.Request, row: store.StoredRecord, page: Page
 ) -> dict[str, Any]:
     node = request.app[NODE]
     conn = node.db.reader
-    document = row.document()
+    document, ignored = _readable(row)
     origins = await all_origins(conn)
-    origin = origins.get(row.origin)
     lang = page.lang
     kind = str(document.get("type", row.type))
+    links = await relations(node.db, row.id) if kind != "Tombstone" else None
     results: list[dict[str, Any]] = []
-    if kind in ("Project", "Policy", "Programme"):
+    if kind in PRACTICE_TYPES:
         for result_row in await results_of(conn, row.id):
-            result = result_row.document()
+            result, _ignored = _readable(result_row)
             results.append(
                 {
                     "document": result,
                     "id": result_row.id,
+                    "city": _city(origins, result_row.origin),
                     "charts": charts_of(result, lang, page.gettext, f"r{len(results)}"),
                 }
             )
     own_charts = charts_of(document, lang, page.gettext, "self") if kind == "Result" else []
-    parent = None
-    if kind == "Result" and document.get("resultOf"):
-        held = await store.get_current(conn, str(document["resultOf"]))
-        parent = held.document() if held else {"id": document["resultOf"]}
-    links = await relations(node.db, row.id)
     similar_hits = (
         msgspec.to_builtins(
             await similar(request.app[SEARCH].searching, row.id, limit=5, lang=lang)
@@ -171,19 +136,22 @@ async def practice_values(
     proof = document.get("proof") or {}
     return {
         "doc": document,
+        "ignored": ignored,
         "row": row,
         "kind": kind,
         "own": row.origin == node.keyring.identity.did,
         "city": _city(origins, row.origin),
-        "origin": origin,
+        "origin": origins.get(row.origin),
         "signature": signature_state(node, document),
         "key": proof.get("verificationMethod", ""),
         "signed_at": proof.get("created", ""),
         "cryptosuite": proof.get("cryptosuite", ""),
-        "editorial": editorial_fields(document),
+        "path": await provenance(node, row, origins),
+        "illustrative_all": document.get("illustrative") is True,
+        "has_illustrative": is_marked(document, "illustrative"),
+        "has_editorial": is_marked(document, "editorial"),
         "results": results,
         "own_charts": own_charts,
-        "parent": parent,
         "links": links,
         "similar": similar_hits,
         "versions": await _what_changed(node, row),
@@ -195,6 +163,7 @@ async def practice_values(
 
 
 def _city(origins: dict[str, Any], did: str) -> str:
+    """A city by its node's DID, as people name it."""
     origin = origins.get(did)
     return f"{origin.city} ({origin.country})" if origin else did
 

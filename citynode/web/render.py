@@ -20,7 +20,7 @@ import jinja2
 import msgspec
 from aiohttp import web
 
-from citynode.web import i18n, views
+from citynode.web import i18n, practice_views, views
 from citynode.web import negotiation as neg
 from citynode.web.contract import ERROR_DESCRIPTIONS, Body, ErrorBody, Reply, Routes
 from citynode.web.keys import NODE
@@ -53,6 +53,8 @@ def setup(app: web.Application) -> None:
         practice_href=views.practice_href,
         why_text=views.why_text,
         notice_text=views.notice_text,
+        mark_kinds=practice_views.mark_kinds,
+        registry_name=practice_views.registry_name,
         facet_value_label=views.facet_value_label,
         SIGNATURES=views.SIGNATURES,
         TYPES=views.TYPES,
@@ -234,6 +236,8 @@ class Page:
             "link": self.link,
             "number": self.number,
             "period": self.period,
+            "money": lambda value, currency: practice_views.money_text(value, currency, self.lang),
+            "coordinates": lambda lat, lon: practice_views.coordinates_text(lat, lon, self.lang),
             "switch": self.switch(),
             "node_name": node.config.node.name,
             "base_url": node.config.base_url,
