@@ -41,6 +41,8 @@ class ImportJob(msgspec.Struct, kw_only=True):
     outcomes: list[dict[str, Any]] = []
     error: str | None = None
     started: float = 0.0
+    #: "practices" or "results": which template the file follows.
+    file_kind: str = ""
 
 
 class ImportJobs:
@@ -59,7 +61,7 @@ class ImportJobs:
         job = ImportJob(id=secrets.token_urlsafe(12), file=name, owner=owner, started=time.time())
         self.jobs[job.id] = job
         try:
-            drafts = read_drafts(name, data)
+            job.file_kind, drafts = read_drafts(name, data)
         except CsvImportError as exc:
             job.state = "failed"
             job.problems = [
@@ -82,8 +84,17 @@ class ImportJobs:
         except (NodeError, ProtocolError) as exc:
             job.state = "failed"
             job.error = exc.message
-            detail = exc.detail
-            job.problems = [RowProblem(row=None, column=detail.get("field"), message=exc.message)]
+            # A batch error lists each refused record with its place in the file: in a
+            # practices file record n is row n + 1 (the header is row 1).
+            rows = job.file_kind == "practices"
+            job.problems = [
+                RowProblem(
+                    row=e["position"] + 2 if rows and isinstance(e.get("position"), int) else None,
+                    column=e.get("field"),
+                    message=str(e.get("message", exc.message)),
+                )
+                for e in exc.detail.get("errors") or [exc.detail]
+            ]
             return
         job.outcomes = [msgspec.to_builtins(o) for o in outcomes]
         job.done = job.total
@@ -96,14 +107,15 @@ class ImportJobs:
                 await task
 
 
-def read_drafts(name: str, data: bytes) -> list[dict[str, Any]]:
-    """Drafts from a practices or a results CSV (told apart by the header, as the CLI does)."""
+def read_drafts(name: str, data: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """(which template, drafts) from a practices or a results CSV (told apart by the header,
+    as the CLI does)."""
     text = decode(data)
     names, _rows = read_table(text, name)
     if "result_slug" in names:
-        return read_results(text, name)
+        return "results", read_results(text, name)
     if "slug" in names:
-        return read_practices(text, name)
+        return "practices", read_practices(text, name)
     raise CsvImportError(
         name,
         "this is neither a practices file (with a 'slug' column) nor a results file (with a "

@@ -8,15 +8,18 @@ Writes go through the node's one write path (`Publisher.publish` / `withdraw`).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from pathlib import Path
+from typing import Annotated, Any, Final
 
+import msgspec
 from aiohttp import web
 
 from citynode.errors import NodeError, NotFound, Unauthorized
 from citynode.record_ids import records_base
 from citynode.storage import records as store
 from citynode.web import practice_form as pf
-from citynode.web.contract import Routes
+from citynode.web import practice_form_parts as parts
+from citynode.web.contract import Reply, Routes
 from citynode.web.keys import IMPORT_JOBS, NODE
 from citynode.web.render import Page, add_page, html, reply, wants_json
 from citynode.web.search import searchable_write
@@ -28,12 +31,14 @@ from citynode.web.sessions import (
     sign_in,
     sign_out,
 )
-from citynode.web.views import text_of
+from citynode.web.views import N_, text_of
 from protocol.errors import ProtocolError
 from protocol.records import PRACTICE_TYPES
 
 routes = Routes("pages")
 MAX_UPLOAD: Final = 20 * 1024 * 1024
+#: The import templates (the vocabulary's CSV format, citynode/exports.py), with example rows.
+CSV_TEMPLATES: Final = Path(__file__).parent.parent / "samples" / "templates"
 SLUG: Final = r"{slug:[a-z0-9][a-z0-9-]{0,99}}"
 #: Every field the practice and result forms send (practice_form.py reads them).
 FORM_FIELDS: Final = pf.form_field_names()
@@ -148,6 +153,13 @@ def _form_page(
             "statuses": pf.STATUSES,
             "practice_types": pf.PRACTICE_TYPES,
             "roles": pf.ROLES,
+            "indicators": pf.indicator_iris(),
+            "choices": [
+                (term, heading, parts.concepts(scheme)) for term, heading, scheme in parts.CHOICES
+            ],
+            "rows": parts.ROWS,
+            "row_name": parts.name,
+            "text_fields": [(f, h) for f, h, *_ in pf.TEXTS] + [("keywords", N_("Keywords"))],
         },
         status=422 if errors else 200,
         page=page,
@@ -187,19 +199,32 @@ async def _save(
     node = request.app[NODE]
     form = await posted_form(request)
     languages = _languages(request)
-    draft, errors = pf.read_form(form, languages, kind)
-    values = {**pf.form_of({}, languages), **dict(form), "themes": form.getall("themes", [])}
+    previous, held = None, None
+    if record_id:
+        held = await store.get_current(node.db.reader, record_id)
+        previous = held.document() if held else None
+    draft, errors = pf.read_form(form, languages, kind, previous)
+    values = {**pf.form_of(previous or {}, languages), **dict(form)}
+    values["themes"] = form.getall("themes", [])
+    values["editorial"] = form.getall("editorial", [])
     values["illustrative"] = bool(form.get("illustrative"))
     choices = await _practice_choices(request, page.lang)
-    editing = {"id": record_id} if record_id else None
+    editing = None
+    if record_id:
+        slug = record_id.removeprefix(records_base(node.config.base_url))
+        editing = {"id": record_id, "slug": slug, "version": held.version if held else None}
     if not errors:
         if record_id:
             draft["id"] = record_id
         try:
             outcomes = await node.publisher.publish([draft], require_new=record_id is None)
         except (NodeError, ProtocolError) as exc:
-            field = pf.field_of_error(exc.detail, languages)
-            errors[field if field in values or field.startswith("m") else "form"] = "rejected"
+            # One message per field the node refused, in the editor's language (a batch error
+            # lists each one); the node's own words stay beside them for the record.
+            for detail in exc.detail.get("errors") or [exc.detail]:
+                field = pf.field_of_error(detail, languages)
+                known = field in values or field.startswith("m")
+                errors.setdefault(field if known else "form", pf.message_of_error(detail))
             values["rejected_detail"] = exc.message
         else:
             # Read your writes: the editor's next search finds what it just published.
@@ -274,6 +299,27 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     await request.app[NODE].publisher.withdraw(row.id, {page.lang: reason} if reason else None)
     await searchable_write(request)
     raise web.HTTPSeeOther(page.link("/editor", done=request.match_info["slug"], what="withdrawn"))
+
+
+class TemplatePath(msgspec.Struct, kw_only=True):
+    name: Annotated[str, msgspec.Meta(pattern="^(practices|results)$")]
+
+
+@routes.get(
+    r"/editor/templates/{name:practices|results}.csv",
+    summary="A CSV import template (practices or results), with example rows",
+    path=TemplatePath,
+    responses={200: Reply("the template", {"text/csv": str})},
+)
+async def csv_template(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    body = (CSV_TEMPLATES / f"{name}.csv").read_bytes()
+    return web.Response(
+        body=body,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 @add_page(routes, "/editor/import", summary="The CSV upload form", redirects=True)

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import vocab
 from citynode.imports import csv_cells
+from citynode.web import practice_form_parts as parts
 from citynode.web.views import N_
 from protocol.records import STATUS_NS
 
@@ -44,11 +45,61 @@ MESSAGES: Final = {
     "sdgs": N_("Write SDG goals or targets separated by commas, for example 4.4, 11.2."),
     "number": N_("Write a number, with a decimal point or comma and no thousands separator."),
     "percent": N_("Write a whole number from 0 to 100."),
-    "indicator": N_("Name the indicator and give its value, unit and period."),
+    "indicator": N_("Choose the indicator (or name it) and give its value, unit and period."),
     "choice": N_("Choose one of the options."),
     "result_of": N_("Choose the practice this result belongs to."),
     "rejected": N_("The node did not accept this value."),
+    **parts.MESSAGES,
+    # The publisher's rules (protocol/record_rules.py, citynode/references.py), by rule name.
+    "iso-4217": N_("This is not an ISO 4217 currency code; write one such as COP, EUR or USD."),
+    "point": N_("Give both latitude and longitude, or neither."),
+    "place-named": N_("Give the area a name or a gazetteer address."),
+    "evidence-named": N_("Give the evidence a title or a link."),
+    "not-adapted-from-itself": N_("A practice cannot be adapted from itself."),
+    "adapted-from-practice": N_("That record is not a practice; name the practice it came from."),
+    "start-before-end": N_("The start date is after the end date."),
+    "known-concept": N_("Choose one of the options."),
+    "known-indicator": N_("Choose an indicator of the shared scheme."),
+    "ucum": N_("This is not a UCUM unit code; for example {person}, % or 10*3.{person}."),
+    "unit-converts": N_("This unit does not convert to the indicator's unit."),
+    "same-as": N_(
+        "Write the organisation's Wikidata item (https://www.wikidata.org/entity/Q…) or its ROR id"
+        " (https://ror.org/…)."
+    ),
 }
+#: Fields the form lays out; editing keeps every other field of the stored record as it was
+#: (legal basis, media, contact point, parts...), so a save never drops what the form lacks.
+MANAGED: Final = frozenset(
+    {
+        *(field for field, *_ in TEXTS),
+        *(term for term, *_ in parts.CHOICES),
+        *(rows.field for rows in parts.ROWS),
+        "type",
+        "status",
+        "keywords",
+        "themes",
+        "sdgs",
+        "startDate",
+        "endDate",
+        "website",
+        "illustrative",
+        "editorial",
+        "adaptedFrom",
+        "resultOf",
+        "period",
+        "progress",
+        "measurements",
+    }
+)
+#: Bookkeeping the publisher sets; never carried from a stored version into a draft.
+_SIGNED: Final = frozenset(
+    {"@context", "id", "version", "previousVersion", "issued", "modified", "publisher", "proof"}
+)
+
+
+def indicator_iris() -> list[str]:
+    """The indicators of the vocabulary's scheme, for a measurement to name."""
+    return [c.iri for c in vocab.indicators()]
 
 
 def themes() -> list[tuple[str, str]]:
@@ -72,7 +123,14 @@ def form_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
     for field in ("startDate", "endDate", "website", "period", "resultOf"):
         values[field] = str(document.get(field, "") or "")
     values["progress"] = "" if document.get("progress") is None else str(document["progress"])
-    values["illustrative"] = bool(document.get("illustrative"))
+    marked = document.get("illustrative")
+    values["illustrative"] = marked is True
+    values["illustrative_fields"] = list(marked) if isinstance(marked, list) else []
+    values["editorial"] = list(document.get("editorial") or [])
+    for term, *_rest in parts.CHOICES:
+        values[term] = str(document.get(term, "") or "")
+    values.update(parts.rows_of(document, languages))
+    values.update(parts.adaptation_of(document, languages))
     measurements = list(document.get("measurements") or [])
     rows = max(MEASUREMENT_ROWS, len(measurements) + 1)
     for index in range(rows):
@@ -84,6 +142,8 @@ def form_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
             "" if "value" in m and m["value"] is None else str(m.get("value", ""))
         )
         values[f"m{index}_unit"] = m.get("unit", "")
+        values[f"m{index}_measures"] = m.get("measures", "")
+        values[f"m{index}_unitCode"] = m.get("unitCode", "")
         values[f"m{index}_period"] = m.get("period", "")
         values[f"m{index}_role"] = m.get("role", "observed")
     values["measurement_rows"] = rows
@@ -99,11 +159,18 @@ def _texts(form: Mapping[str, str], field: str, languages: list[str], limit: int
 
 
 def read_form(
-    form: Mapping[str, Any], languages: list[str], kind: str
+    form: Mapping[str, Any],
+    languages: list[str],
+    kind: str,
+    previous: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """(draft, errors by form field: catalog message ids) from a posted form."""
+    """(draft, errors by form field: catalog message ids) from a posted form; `previous` is the
+    stored record being edited (what the form does not lay out is kept from it)."""
     errors: dict[str, str] = {}
-    draft: dict[str, Any] = {}
+    previous = previous or {}
+    draft: dict[str, Any] = {
+        k: v for k, v in previous.items() if k not in MANAGED and k not in _SIGNED
+    }
     practice = kind != "Result"
     record_type = form.get("type", "") if practice else "Result"
     if record_type not in (*PRACTICE_TYPES, "Result"):
@@ -125,8 +192,19 @@ def read_form(
             errors[f"{field}_{languages[0]}"] = "required"
     if form.get("illustrative"):
         draft["illustrative"] = True
+    elif isinstance(previous.get("illustrative"), list) and previous["illustrative"]:
+        draft["illustrative"] = list(previous["illustrative"])  # the marked fields, kept
+    editorial = _getall(form, "editorial")
+    text_fields = {field for field, *_ in TEXTS} | {"keywords"}
+    if any(f not in text_fields for f in editorial):
+        errors["editorial"] = "choice"
+    if [f for f in editorial if f in text_fields]:
+        draft["editorial"] = [f for f in editorial if f in text_fields]
     if practice:
         _practice_fields(form, languages, draft, errors)
+        parts.read_choices(form, draft, errors)
+        parts.read_rows(form, languages, previous, draft, errors)
+        parts.read_adaptation(form, languages, previous, draft, errors)
     else:
         _result_fields(form, languages, draft, errors)
     return draft, errors
@@ -145,7 +223,7 @@ def _practice_fields(
     if keywords:
         draft["keywords"] = keywords
     known = {iri for iri, _ in themes()}
-    chosen = [t for t in form.getall("themes", [])] if hasattr(form, "getall") else []
+    chosen = _getall(form, "themes")
     if any(t not in known for t in chosen):
         errors["themes"] = "choice"
     draft["themes"] = [t for t in chosen if t in known]
@@ -157,9 +235,9 @@ def _practice_fields(
     for field in ("startDate", "endDate"):
         if form.get(field, "").strip():
             try:
-                draft[field] = csv_cells.read_date(form[field])
+                draft[field] = csv_cells.read_partial_date(form[field])
             except csv_cells.CellError:
-                errors[field] = "date"
+                errors[field] = "partial_date"
     website = form.get("website", "").strip()
     if website:
         if not re.match(r"^https?://[^\s/]+\S*$", website):
@@ -194,12 +272,24 @@ def _result_fields(
         names = _texts(form, f"{prefix}indicator", languages, _SHORT)
         value, unit = form.get(prefix + "value", "").strip(), form.get(prefix + "unit", "").strip()
         period = form.get(prefix + "period", "").strip()
-        if not (names or value or unit or period):
+        measures = form.get(prefix + "measures", "").strip()
+        unit_code = form.get(prefix + "unitCode", "").strip()
+        if not (names or value or unit or period or measures or unit_code):
             continue
-        if not (names and value and unit and period):
+        if not ((names or measures) and value and (unit or unit_code) and period):
             errors[f"{prefix}indicator_{languages[0]}"] = "indicator"
             continue
-        measurement: dict[str, Any] = {"type": "Measurement", "indicator": names, "unit": unit}
+        measurement: dict[str, Any] = {"type": "Measurement"}
+        if names:
+            measurement["indicator"] = names
+        if unit:
+            measurement["unit"] = unit[:_SHORT]
+        if measures:
+            if measures not in indicator_iris():
+                errors[prefix + "measures"] = "choice"
+            measurement["measures"] = measures
+        if unit_code:
+            measurement["unitCode"] = unit_code[:100]
         try:
             measurement["value"] = csv_cells.read_number(value)
         except csv_cells.CellError:
@@ -217,10 +307,28 @@ def _result_fields(
     draft["measurements"] = measurements
 
 
+def _getall(form: Mapping[str, Any], name: str) -> list[str]:
+    getall = getattr(form, "getall", None)
+    return [str(v) for v in getall(name, [])] if getall else []
+
+
+def message_of_error(detail: Mapping[str, Any]) -> str:
+    """The catalog message for a publisher error, by its rule (else "not accepted")."""
+    rule = str(detail.get("rule") or "")
+    if rule in MESSAGES:
+        return rule
+    if str(detail.get("path") or "").endswith("sameAs"):
+        return "same-as"
+    return "rejected"
+
+
 def field_of_error(detail: Mapping[str, Any], languages: list[str]) -> str:
     """The form field a publisher error names (its `field`/`path`), else the form itself."""
     path = str(detail.get("path") or detail.get("field") or "")
     top = path.split(".")[0].split("[")[0]
+    named = parts.field_of_path(path, languages)
+    if named:
+        return named
     match = re.match(r"measurements\[(\d+)\]\.?(\w+)?", path)
     if match:
         sub = match.group(2) or "value"
@@ -233,10 +341,14 @@ def field_of_error(detail: Mapping[str, Any], languages: list[str]) -> str:
 def form_field_names(languages: tuple[str, ...] = ("es", "en", "pt")) -> list[str]:
     """Every field the forms may send (for the contract; the readers above take what is sent)."""
     names = ["type", "status", "themes", "sdgs", "startDate", "endDate", "website"]
-    names += ["illustrative", "resultOf", "period", "progress", "measurement_rows"]
+    names += ["illustrative", "editorial", "resultOf", "period", "progress", "measurement_rows"]
+    names += parts.field_names(languages)
     names += [f"{field}_{lang}" for field, *_ in TEXTS for lang in languages]
     names += [f"keywords_{lang}" for lang in languages]
     for index in range(MEASUREMENT_ROWS):
         names += [f"m{index}_indicator_{lang}" for lang in languages]
-        names += [f"m{index}_{part}" for part in ("value", "unit", "period", "role")]
+        names += [
+            f"m{index}_{part}"
+            for part in ("measures", "value", "unit", "unitCode", "period", "role")
+        ]
     return names

@@ -20,7 +20,7 @@ import jinja2
 import msgspec
 from aiohttp import web
 
-from citynode.web import i18n, practice_views, views
+from citynode.web import i18n, practice_form_parts, practice_views, views
 from citynode.web import negotiation as neg
 from citynode.web.contract import ERROR_DESCRIPTIONS, Body, ErrorBody, Reply, Routes
 from citynode.web.keys import NODE
@@ -55,6 +55,7 @@ def setup(app: web.Application) -> None:
         notice_text=views.notice_text,
         mark_kinds=practice_views.mark_kinds,
         registry_name=practice_views.registry_name,
+        concept_iris=practice_form_parts.concepts,
         facet_value_label=views.facet_value_label,
         SIGNATURES=views.SIGNATURES,
         TYPES=views.TYPES,
