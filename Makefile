@@ -39,9 +39,9 @@ screenshots: $(STAMP) browser
 # After changing page strings: extract them and merge into the es, en and pt catalogs.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F citynode/web/babel.cfg -k N_ -k "ngettext:1,2" --no-location \
-		--omit-header -o citynode/web/locales/messages.pot .
+		--omit-header --sort-output -o citynode/web/locales/messages.pot .
 	$(BIN)/pybabel update -i citynode/web/locales/messages.pot -d citynode/web/locales \
-		--ignore-obsolete -w 100
+		--ignore-obsolete --no-fuzzy-matching -w 100
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
