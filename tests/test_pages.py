@@ -42,9 +42,7 @@ def test_every_page_string_is_translated_in_every_catalog() -> None:
         translated = {
             (m.id if isinstance(m.id, str) else m.id[0])
             for m in catalog
-            if m.id
-            and not m.fuzzy
-            and (all(m.string) if isinstance(m.string, tuple) else m.string)
+            if m.id and not m.fuzzy and (all(m.string) if isinstance(m.string, tuple) else m.string)
         }
         missing = sorted(used - translated)
         assert missing == [], (lang, missing[:10])

@@ -19,7 +19,8 @@ from citynode.web.responses import error_response
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _wants_page(request: web.Request) -> bool:
+def wants_page(request: web.Request) -> bool:
+    """Whether an error should be a page: the client named text/html before any JSON."""
     accept = request.headers.get("Accept", "")
     html_at = accept.find("text/html")
     json_at = accept.find("json")
@@ -31,7 +32,7 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        if exc.status < 400 or not _wants_page(request):
+        if exc.status < 400 or not wants_page(request):
             raise
         response = error_response(
             exc.status,
@@ -40,7 +41,7 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         )
     if response.status < 400 or response.content_type != "application/json":
         return response
-    if not _wants_page(request) or not isinstance(response, web.Response) or response.body is None:
+    if not wants_page(request) or not isinstance(response, web.Response) or response.body is None:
         return response
     try:
         error = msgspec.json.decode(bytes(response.body))  # type: ignore[arg-type]

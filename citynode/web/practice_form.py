@@ -186,6 +186,7 @@ def read_form(
         texts = _texts(form, field, languages, _LONG if long else _SHORT)
         if any(len(t) > (_LONG if long else _SHORT) for t in texts.values()):
             errors[f"{field}_{languages[0]}"] = "too_long"
+        texts = parts.with_other_languages(texts, previous.get(field), languages)
         if texts:
             draft[field] = texts
         elif ("practice" if practice else "result") in required:
@@ -201,25 +202,30 @@ def read_form(
     if [f for f in editorial if f in text_fields]:
         draft["editorial"] = [f for f in editorial if f in text_fields]
     if practice:
-        _practice_fields(form, languages, draft, errors)
+        _practice_fields(form, languages, draft, errors, previous)
         parts.read_choices(form, draft, errors)
         parts.read_rows(form, languages, previous, draft, errors)
         parts.read_adaptation(form, languages, previous, draft, errors)
     else:
-        _result_fields(form, languages, draft, errors)
+        _result_fields(form, languages, draft, errors, previous)
     return draft, errors
 
 
 def _practice_fields(
-    form: Mapping[str, Any], languages: list[str], draft: dict[str, Any], errors: dict[str, str]
+    form: Mapping[str, Any],
+    languages: list[str],
+    draft: dict[str, Any],
+    errors: dict[str, str],
+    previous: Mapping[str, Any],
 ) -> None:
-    keywords = {}
+    keywords: dict[str, Any] = {}
     for lang in languages:
         words = [
             w.strip() for w in re.split(r"[,;]", form.get(f"keywords_{lang}", "")) if w.strip()
         ]
         if words:
             keywords[lang] = words
+    keywords = parts.with_other_languages(keywords, previous.get("keywords"), languages)
     if keywords:
         draft["keywords"] = keywords
     known = {iri for iri, _ in themes()}
@@ -246,8 +252,13 @@ def _practice_fields(
 
 
 def _result_fields(
-    form: Mapping[str, Any], languages: list[str], draft: dict[str, Any], errors: dict[str, str]
+    form: Mapping[str, Any],
+    languages: list[str],
+    draft: dict[str, Any],
+    errors: dict[str, str],
+    previous: Mapping[str, Any],
 ) -> None:
+    stored = [m for m in previous.get("measurements") or [] if isinstance(m, dict)]
     result_of = form.get("resultOf", "").strip()
     if not result_of:
         errors["resultOf"] = "result_of"
@@ -303,6 +314,14 @@ def _result_fields(
             errors[prefix + "role"] = "choice"
         elif role != "observed":
             measurement["role"] = role
+        if index < len(stored):
+            # What the row does not show (its source, its marks) and names in other languages.
+            old = stored[index]
+            names = parts.with_other_languages(names, old.get("indicator"), languages)
+            if names:
+                measurement["indicator"] = names
+            shown = {"indicator", "measures", "value", "unit", "unitCode", "period", "role"}
+            measurement = {**{k: v for k, v in old.items() if k not in shown}, **measurement}
         measurements.append(measurement)
     draft["measurements"] = measurements
 

@@ -127,6 +127,16 @@ MESSAGES: Final = {
 }
 
 
+def with_other_languages(
+    texts: dict[str, Any], stored: Any, languages: list[str]
+) -> dict[str, Any]:
+    """The form's texts, plus the stored ones in languages the form has no input for (a text
+    in French on a node that edits es, en and pt is kept, not dropped)."""
+    if not isinstance(stored, dict):
+        return texts
+    return {**{k: v for k, v in stored.items() if k not in languages}, **texts}
+
+
 def concepts(scheme: str) -> list[str]:
     return [c.iri for c in vocab.in_scheme(CN + scheme)]
 
@@ -159,7 +169,11 @@ def _read(part: Part, cell: str) -> Any:
                 raise ValueError("currency")
             return text.upper()
         if part.kind in ("latitude", "longitude"):
-            value = float(csv_cells.read_number(text))
+            # Coordinates have many decimals ("-75.546"): a decimal point or comma, never a
+            # thousands separator (read_number would take "75.546" as ambiguous).
+            if not re.fullmatch(r"[+-]?\d{1,3}([.,]\d{1,8})?", text):
+                raise ValueError(part.kind)
+            value = float(text.replace(",", "."))
             limit = 90 if part.kind == "latitude" else 180
             if not -limit <= value <= limit:
                 raise ValueError(part.kind)
@@ -203,8 +217,14 @@ def read_rows(
             if item is None:
                 continue
             if index < len(stored):
+                old = stored[index]
                 managed = {p.term for p in rows.parts}
-                kept = {k: v for k, v in stored[index].items() if k not in managed}
+                kept = {k: v for k, v in old.items() if k not in managed}
+                for part in rows.parts:
+                    if part.kind == "text" and part.term in item:
+                        item[part.term] = with_other_languages(
+                            item[part.term], old.get(part.term), languages
+                        )
                 item = {**kept, **item}
             items.append(item)
         if items:
@@ -293,6 +313,8 @@ def read_adaptation(
         for lang in languages
         if str(form.get(f"adapted_changes_{lang}", "")).strip()
     }
+    if stored:
+        changes = with_other_languages(changes, stored[0].get("changes"), languages)
     items = stored[1:]
     if practice:
         try:

@@ -24,6 +24,7 @@ from citynode.search.similar import similar
 from citynode.storage import records as store
 from citynode.storage.origins import all_origins
 from citynode.storage.overview import results_of
+from citynode.storage.peers import get_peer
 from citynode.web import record_fields
 from citynode.web.contract import Routes
 from citynode.web.keys import NODE, SEARCH
@@ -93,12 +94,20 @@ async def provenance(node: Node, row: store.StoredRecord, origins: dict[str, Any
     storage/records.append)."""
     arrival = await store.arrival(node.db.reader, row.id, row.version)
     via = arrival.received_from if arrival else None
-    relay = origins.get(via) if via else None
+    city: str | None = _city(origins, via) if via else None
+    url: str | None = None
+    if via and via in origins:
+        url = origins[via].base_url
+    elif via:  # a relay that publishes nothing we hold: the peers table names it
+        peer = await get_peer(node.db.reader, via)
+        if peer is not None:
+            city = f"{peer.name} ({peer.country})" if peer.country else peer.name
+            url = peer.base_url
     return {
         "received_at": arrival.received_at if arrival else None,
         "via": via,
-        "via_city": _city(origins, via) if via else None,
-        "via_url": relay.base_url if relay else None,
+        "via_city": city,
+        "via_url": url,
         "direct": via == row.origin,
     }
 

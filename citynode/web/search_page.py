@@ -22,8 +22,9 @@ from citynode.search import facets as facet_values
 from citynode.search.query import SearchQuery
 from citynode.search.schema import FACETS
 from citynode.web.contract import Routes
+from citynode.web.error_pages import wants_page
 from citynode.web.keys import FEDERATION, NODE, SEARCH
-from citynode.web.render import Page, add_page, html, reply, wants_json
+from citynode.web.render import Page, add_page, html, reply
 from citynode.web.views import toggled
 
 routes = Routes("pages")
@@ -82,7 +83,8 @@ async def search_page(request: web.Request) -> web.StreamResponse:
         else:
             found = msgspec.to_builtins(await request.app[SEARCH].searching.search(query))
     except BadRequest as error:
-        if wants_json(request) or "parameter" not in error.detail:
+        # Only a browser (Accept names text/html) gets the page; API clients the JSON error.
+        if not wants_page(request) or "parameter" not in error.detail:
             raise
         return bad_filter(request, page, error, pairs)
     chosen = {(k, v) for k, v in pairs if k in FACETS}
