@@ -6,6 +6,7 @@ folder: what a person opens is what the tests open. Stopped (its process group) 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -14,11 +15,18 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from citynode.demo import DEFAULT_CITIES, sample_city
+from tests.drafts import full_practice
 
 START_SECONDS = 120
+#: A practice of Medellín with every field of vocabulary 1.1 (tests/drafts.py), adapted from a
+#: Lisboa sample and part of a Medellín programme: the page type that shows each field. Added
+#: by the tests only (the demo's samples say only what their sources say).
+FULL_PRACTICE = "alfabetizacion-bibliotecas"
 
 
 class Demo:
@@ -33,6 +41,18 @@ class Demo:
 
     def did(self, city: str) -> str:
         return f"did:web:127.0.0.1%3A{sample_city(city).port + self.offset}"
+
+    def publish(self, records: list[dict[str, Any]], city: str = "medellin") -> list[str]:
+        """Publish drafts through the API (loopback); their ids."""
+        request = urllib.request.Request(
+            f"{self.url(city)}/api/records",
+            data=json.dumps(records).encode(),
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # loopback only
+            body = json.load(response)
+        return [r["id"] for r in body["records"]]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -87,9 +107,20 @@ def start_demo(data: Path) -> Demo:
         found = re.search(r"editor token: (\S+)", text)
         if found:
             demo.token = found.group(1)
+            demo.publish([_full_practice(demo)])
             return demo
         if process.poll() is not None:
             raise RuntimeError(f"the demo stopped:\n{text}")
         time.sleep(0.2)
     demo.stop()
     raise RuntimeError(f"the demo did not start in {START_SECONDS} s:\n{output.read_text()}")
+
+
+def _full_practice(demo: Demo) -> dict[str, Any]:
+    draft = full_practice(
+        FULL_PRACTICE,
+        adapted_from=f"{demo.url('lisboa')}/records/wifi-espacos-publicos",
+        partOf=[f"{demo.url()}/records/eva-escuela-virtual"],
+        approach={"fr": "Des ateliers dans chaque bibliothèque de quartier."},
+    )
+    return draft

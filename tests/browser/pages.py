@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import Page
 
-from tests.browser.demo_federation import Demo
+from tests.browser.demo_federation import FULL_PRACTICE, Demo
 
 BAD_CSV: Final = b"slug,type,status,title_es,summary_es\nhuerta,Project,sideways,Huertas,Resumen\n"
 
@@ -16,6 +16,12 @@ BAD_CSV: Final = b"slug,type,status,title_es,summary_es\nhuerta,Project,sideways
 def _form_with_errors(page: Page) -> None:
     page.click("form[novalidate] button[type=submit]")
     page.wait_for_selector("[role=alert]")
+
+
+def _token_created(page: Page) -> None:
+    page.fill("#token-label", "Secretaría de Educación")
+    page.click("form:has(#token-label) button[type=submit]")
+    page.wait_for_selector("#new-token")
 
 
 def _bad_upload(page: Page) -> None:
@@ -55,6 +61,7 @@ PAGE_TYPES: Final = [
     PageType("search-empty", lambda d: "/search?q=zzqxv+nothing+matches"),
     PageType("search-live", lambda d: "/search?q=wifi&live=1"),
     PageType("practice", lambda d: "/records/eva-escuela-virtual"),
+    PageType("practice-every-field", lambda d: f"/records/{FULL_PRACTICE}"),
     PageType("result", lambda d: "/records/eva-resultados"),
     PageType(
         "practice-other-city",
@@ -63,7 +70,10 @@ PAGE_TYPES: Final = [
     PageType("city", lambda d: "/city"),
     PageType("city-other", lambda d: "/city?origin=" + quote(d.did("montevideo"))),
     PageType("compare", lambda d: "/compare"),
+    PageType("compare-per-capita", lambda d: "/compare?indicator=people-trained&per_capita=1"),
     PageType("ontology", lambda d: "/vocab/ontology"),
+    PageType("indicator-scheme", lambda d: "/vocab/schemes/indicators"),
+    PageType("bad-filter", lambda d: "/search?q=wifi&theme=colours", status=400),
     PageType("not-found", lambda d: "/records/no-such-record", status=404),
     PageType("sign-in", lambda d: "/editor", signed_out=True),
     PageType("editor", lambda d: "/editor", signed_in=True),
@@ -76,5 +86,6 @@ PAGE_TYPES: Final = [
     PageType("import", lambda d: "/editor/import", signed_in=True),
     PageType("import-report", lambda d: "/editor/import", signed_in=True, then=_bad_upload),
     PageType("operator", lambda d: "/operator", signed_in=True),
+    PageType("operator-new-token", lambda d: "/operator", signed_in=True, then=_token_created),
 ]
 LANGUAGES: Final = ("es", "en", "pt")

@@ -48,7 +48,7 @@ def test_a_practice_shows_its_results_as_charts_and_tables(browser: Browser, dem
         chart = page.locator("figure.chart svg[role=img]").first
         expect(chart).to_be_visible()
         assert "13" in (chart.locator("desc").text_content() or "")
-        expect(page.locator("table").first).to_contain_text("13,700")
+        expect(page.locator("table").first).to_contain_text("13.700")  # as Spanish writes it
         expect(page.locator("h2", has_text="Procedencia")).to_be_visible()
     finally:
         made.close()

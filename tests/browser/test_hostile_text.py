@@ -7,9 +7,7 @@ reaches the DOM as markup), and the CSP would refuse an inline script if one eve
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -29,7 +27,19 @@ def _texts(tag: str) -> dict[str, str]:
     return {"es": f"{tag} {HOSTILE}", "en": f"{tag} {HOSTILE}"}
 
 
-def _records(stamp: str) -> list[dict[str, Any]]:
+CN: Final = "https://w3id.org/citynode/"
+
+
+def _organisation(tag: str) -> dict[str, Any]:
+    return {
+        "type": "Organisation",
+        "name": _texts(tag),
+        "kind": CN + "organisation-kind#public",
+        "contribution": _texts(f"{tag}-aporte"),
+    }
+
+
+def _records(stamp: str, adapted_from: str) -> list[dict[str, Any]]:
     practice = f"records/hostil-{stamp}"
     return [
         {
@@ -53,6 +63,41 @@ def _records(stamp: str) -> list[dict[str, Any]]:
             "themes": ["https://w3id.org/citynode/theme#connectivity"],
             "legalBasis": [{"type": "LegalResource", "title": _texts("ley")}],
             "contactPoint": {"type": "Organization", "fn": HOSTILE},
+            # Vocabulary 1.1's texts: every one a place markup could try to get in.
+            "costs": [
+                {
+                    "type": "MonetaryAmount",
+                    "kind": CN + "cost-kind#budget",
+                    "value": 1000,
+                    "currency": "COP",
+                    "covers": _texts("cubre"),
+                }
+            ],
+            "funders": [_organisation("financiador")],
+            "partners": [_organisation("socio")],
+            "beneficiaries": [{"type": "Audience", "who": _texts("quienes"), "count": 10}],
+            "areas": [{"type": "Place", "name": _texts("zona")}],
+            "evidence": [
+                {
+                    "type": "Evidence",
+                    "kind": CN + "evidence-kind#study",
+                    "title": _texts("estudio"),
+                    "summary": _texts("estudio-resumen"),
+                    "creator": _organisation("autor"),
+                }
+            ],
+            "media": [
+                {
+                    "type": "MediaObject",
+                    "url": "https://example.org/foto.jpg",
+                    "kind": CN + "media-kind#image",
+                    "title": _texts("foto"),
+                    "alt": _texts("foto-alt"),
+                }
+            ],
+            "adaptedFrom": [
+                {"type": "Adaptation", "practice": adapted_from, "changes": _texts("cambios")}
+            ],
         },
         {
             "id": f"records/hostil-{stamp}-resultado",
@@ -83,21 +128,10 @@ def _records(stamp: str) -> list[dict[str, Any]]:
     ]
 
 
-def _publish(demo: Demo, records: list[dict[str, Any]]) -> list[str]:
-    request = urllib.request.Request(
-        f"{demo.url()}/api/records",
-        data=json.dumps(records).encode(),
-        headers={"Authorization": f"Bearer {demo.token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
-        body = json.load(response)
-    return [r["id"] for r in body["records"]]
-
-
 def test_stored_markup_and_javascript_urls_never_run(browser: Browser, demo: Demo) -> None:
     stamp = str(int(time.time()))
-    practice, result = _publish(demo, _records(stamp))
+    lisboa = f"{demo.url('lisboa')}/records/wifi-espacos-publicos"
+    practice, result = demo.publish(_records(stamp, lisboa))
     base = demo.url()
     slug = practice.rsplit("/", 1)[1]
     pages = [
@@ -106,6 +140,7 @@ def test_stored_markup_and_javascript_urls_never_run(browser: Browser, demo: Dem
         f"/es/search?q=hostil{stamp}",
         f"/en/search?q={quote(HOSTILE)}",
         "/es/",
+        "/es/practice?id=" + quote(lisboa),  # the adaptation, on its source's page
         "/es/city",
         "/en/compare?indicator=" + quote(f"indicador {HOSTILE}".casefold()),
         f"/es/editor/records/{slug}",
@@ -126,7 +161,8 @@ def test_stored_markup_and_javascript_urls_never_run(browser: Browser, demo: Dem
             page.goto(base + path)
             page.wait_for_load_state("load")
             shown = page.content()
-            assert f"hostil{stamp}" in shown or "q=" in path or "compare" in path, path
+            expected = "cambios" if "practice?id=" in path else f"hostil{stamp}"
+            assert expected in shown or "q=" in path or "compare" in path, path
             assert page.evaluate("window.__pwned") is None, path
             assert page.locator("a[href^='javascript:' i]").count() == 0, path
             assert page.locator("img[onerror], [onerror]").count() == 0, path
