@@ -51,10 +51,6 @@ class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
     open_data: list[OpenDataLink] = msgspec.field(default_factory=list)
 
 
-class NodeHome(NodeInfo, tag="NodeDescriptor", kw_only=True):
-    records_published: int = msgspec.field(default=0, name="records_published")
-
-
 def descriptor(request: web.Request) -> NodeInfo:
     node = request.app[NODE]
     config = node.config
