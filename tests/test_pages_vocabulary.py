@@ -160,6 +160,17 @@ async def test_a_practice_page_shows_every_field_of_vocabulary_1_1(medellin: Run
     assert "1.200.000.000" in words(portuguese)
 
 
+async def test_texts_fall_back_through_the_readers_languages(medellin: RunningNode) -> None:
+    """Issue 9 item 3: a page in Portuguese shows a text the record lacks in Portuguese in the
+    reader's next language (Accept-Language), else in any language the record has."""
+    summary = {"es": "Talleres en bibliotecas.", "fr": "Ateliers dans les bibliothèques."}
+    await publish(medellin, practice("ateliers", summary=summary))
+    _, text = await page(f"{medellin.url}/pt/records/ateliers", **{"Accept-Language": "fr, pt"})
+    assert '<span lang="fr">Ateliers dans les bibliothèques.</span>' in text
+    _, text = await page(f"{medellin.url}/pt/records/ateliers")
+    assert '<span lang="es">Talleres en bibliotecas.</span>' in text
+
+
 async def test_adaptations_show_on_both_sides_and_the_relay_path_is_named(
     node_factory: Factory,
 ) -> None:

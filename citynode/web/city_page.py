@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Final
 
+import msgspec
 from aiohttp import web
 
 from citynode.errors import NotFound
@@ -72,6 +73,7 @@ async def city(request: web.Request) -> web.StreamResponse:
         "country": origin.country,
         "url": origin.base_url,
         "wikidata": origin.wikidata,
+        "population": msgspec.to_builtins(origin.population) if origin.population else None,
         "self": did == own,
         "languages": config.languages if did == own else None,
         "illustrative": config.illustrative if did == own else None,

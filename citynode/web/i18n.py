@@ -62,6 +62,12 @@ def _accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+def accepted_languages(request: web.Request) -> tuple[str, ...]:
+    """Every language the reader's Accept-Language names, by preference (any BCP 47 tag, not
+    only the UI's: a record's text in French is the next best thing for a French reader)."""
+    return tuple(dict.fromkeys(_accepted(request.headers.get("Accept-Language", ""))))
+
+
 def reader_language(request: web.Request, default: str = "es") -> str:
     prefixed = request.match_info.get("lang")
     if prefixed in LANGUAGES:

@@ -183,7 +183,7 @@ async def render_practice(
     """The HTML page of a stored record version (any type, tombstones included)."""
     page = Page(request)
     values = await practice_values(request, row, page)
-    title, _found = text_of(values["doc"].get("title"), page.lang)
+    title, _found = text_of(values["doc"].get("title"), page.lang, page.preferred)
     values["title"] = title or row.id
     return html(request, "practice.html", values, status=status, page=page)
 

@@ -188,6 +188,8 @@ class Page:
         node = request.app[NODE]
         self.lang = i18n.reader_language(request, node.config.node.languages[0])
         self.translations = i18n.translations(self.lang)
+        #: The reader's other languages: record texts fall back through them.
+        self.preferred = i18n.accepted_languages(request)
 
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
@@ -236,6 +238,12 @@ class Page:
             "ngettext": self.ngettext,
             "link": self.link,
             "number": self.number,
+            "lang_text": lambda value, lang=None: views.lang_text(
+                value, lang or self.lang, self.preferred
+            ),
+            "text_of": lambda value, lang=None: views.text_of(
+                value, lang or self.lang, self.preferred
+            ),
             "period": self.period,
             "money": lambda value, currency: practice_views.money_text(value, currency, self.lang),
             "coordinates": lambda lat, lon: practice_views.coordinates_text(lat, lon, self.lang),

@@ -69,19 +69,27 @@ FACET_NAMES: Final = {
 }
 
 
-def text_of(value: Any, lang: str) -> tuple[str, str]:
-    """(text, its language) of a language map, in the reader's language when it has it."""
+def text_of(value: Any, lang: str, preferred: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(text, its language) of a language map: the page's language, else the other languages
+    the reader accepts in their order (issue 9 item 3), else any the record has."""
     if isinstance(value, str):
         return value, lang
     if not isinstance(value, dict) or not value:
         return "", lang
+    for wanted in (lang, *preferred):
+        if wanted in value:
+            return str(value[wanted]), wanted
+        primary = wanted.split("-")[0]
+        for tag, text in value.items():
+            if tag.split("-")[0] == primary:
+                return str(text), tag
     found, text = pick_text(value, lang)
     return str(text), found
 
 
-def lang_text(value: Any, lang: str) -> Markup:
+def lang_text(value: Any, lang: str, preferred: tuple[str, ...] = ()) -> Markup:
     """The text escaped, in a `<span lang>` when it is not in the page's language (WCAG 3.1.2)."""
-    text, found = text_of(value, lang)
+    text, found = text_of(value, lang, preferred)
     if found != lang:
         return Markup('<span lang="{}">{}</span>').format(found, text)
     return escape(text)
