@@ -30,6 +30,8 @@ from citynode.config import load_config
 from citynode.node import Node, create_home
 from citynode.search.service import SearchService
 from citynode.storage import records as store
+from citynode.storage.facts import FactsFollower
+from citynode.storage.log import Following
 from citynode.storage.origins import put_origin
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,6 +82,8 @@ async def _fill(node: Node, size: int) -> list[str]:
         await flush()
     async with SearchService.opened(node):
         pass  # indexed from the change log before the server starts
+    # The facts view (a practice's results, its adaptations) caught up too, as on a running node.
+    await Following(node.db, FactsFollower(node.db)).step()
     return with_results
 
 
