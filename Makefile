@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench soak lint setup clean spec
+.PHONY: demo test bench soak lint setup clean spec browser screenshots messages
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m citynode.demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	@# The API contract test (tests/test_contract.py) runs the node in a network namespace.
 	@command -v unshare >/dev/null && command -v ip >/dev/null || \
 		(apt-get update && apt-get install -y util-linux iproute2)
@@ -27,6 +27,21 @@ test: $(STAMP)
 	$(BIN)/mypy
 	sh deploy/ensure-nginx.sh
 	$(BIN)/python -m pytest
+
+# Debian's chromium for the browser tests (tests/browser/), installed when missing.
+browser:
+	sh scripts/ensure-chromium
+
+# Phone and desktop screenshots of every page type, in screenshots/ (not committed).
+screenshots: $(STAMP) browser
+	$(BIN)/python -m tests.browser.screenshots screenshots
+
+# After changing page strings: extract them and merge into the es, en and pt catalogs.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F citynode/web/babel.cfg -k N_ -k "ngettext:1,2" --no-location \
+		--omit-header --sort-output -o citynode/web/locales/messages.pot .
+	$(BIN)/pybabel update -i citynode/web/locales/messages.pot -d citynode/web/locales \
+		--ignore-obsolete --no-fuzzy-matching -w 100
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -20,6 +20,7 @@ from bench import (
     node_bench,
     opendata_bench,
     ops_bench,
+    pages_bench,
     primitives,
     search_bench,
     search_http,
@@ -92,6 +93,12 @@ def search(sizes: list[int], rounds: int) -> None:
         print(line)
 
 
+def pages(size: int, rounds: int) -> None:
+    section(f"pages ({size:,} records, server time per request)")
+    for line in pages_bench.report(asyncio.run(pages_bench.run(size, rounds))):
+        print(line)
+
+
 def opendata(records: int) -> None:
     section(f"open data ({records:,} records of 300 cities; node as its own process)")
     for line in opendata_bench.report(opendata_bench.run(records)):
@@ -106,7 +113,12 @@ def ops(records: int, seconds: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["node", "federation", "search", "opendata", "ops"])
+    parser.add_argument(
+        "--only", choices=["node", "federation", "search", "opendata", "ops", "pages"]
+    )
+    parser.add_argument(
+        "--page-records", type=int, default=100_000, help="records for the pages bench"
+    )
     parser.add_argument("--records", type=int, default=10_000, help="records for the node bench")
     parser.add_argument(
         "--sync-records", type=int, default=100_000, help="records for the federation cold sync"
@@ -137,6 +149,8 @@ def main() -> None:
         federation(verify, args.sync_records)
     if args.only in (None, "search"):
         search([int(s) for s in args.search_sizes.split(",") if s], args.rounds)
+    if args.only in (None, "pages"):
+        pages(args.page_records, args.rounds * 2)
     if args.only in (None, "opendata"):
         opendata(args.opendata_records)
     if args.only in (None, "ops"):

@@ -30,22 +30,33 @@ from citynode.storage.log import Following
 from citynode.web import (
     assets,
     catalog,
+    city_page,
+    compare_page,
     comparisons,
     dumps,
     editor,
+    editor_pages,
     federation,
     feeds,
+    home_page,
+    ontology_page,
     openapi,
     operations,
+    operator_page,
     peers,
+    practice_page,
     records,
+    render,
     search,
+    search_page,
     sparql,
     vocabulary,
     wellknown,
 )
 from citynode.web.browser import browser_headers
 from citynode.web.contract import Routes
+from citynode.web.csv_jobs import ImportJobs
+from citynode.web.error_pages import page_errors
 from citynode.web.errors import error_middleware
 from citynode.web.keys import (
     CATALOG_CACHE,
@@ -54,6 +65,7 @@ from citynode.web.keys import (
     FACTS,
     FEDERATION,
     FOLLOWINGS,
+    IMPORT_JOBS,
     METRICS,
     NODE,
     OPERATIONS,
@@ -61,6 +73,7 @@ from citynode.web.keys import (
     SEARCH_CACHE,
     SPARQL,
 )
+from citynode.web.sessions import session_middleware
 
 log = logging.getLogger("citynode.app")
 REJECTION_FLUSH_SECONDS = 1.0
@@ -76,6 +89,15 @@ ROUTES: tuple[Routes, ...] = (
     vocabulary.routes,
     comparisons.routes,
     assets.routes,
+    # Pages for people (HTML, and the same data as JSON): one module per resource.
+    home_page.routes,
+    search_page.routes,
+    practice_page.routes,
+    city_page.routes,
+    compare_page.routes,
+    ontology_page.routes,
+    editor_pages.routes,
+    operator_page.routes,
     catalog.routes,
     dumps.routes,
     sparql.routes,
@@ -93,12 +115,15 @@ def create_app(config: NodeConfig) -> web.Application:
             request.app[NODE].rejections.add("rejected.request_timeout", request.remote or "")
 
     app = web.Application(
-        # Outermost first: request id, log and timing see every answer, errors included.
+        # Outermost first: request id, log and timing see every answer, errors included;
+        # page_errors outside error_middleware: it re-renders the JSON error for browsers.
         middlewares=[
             request_middleware(config, metrics, proxies),
             forwarded_middleware(proxies),
             body_deadline(config.server.body_timeout_seconds, count_slow_body),
+            page_errors,
             error_middleware,
+            session_middleware,
         ],
         client_max_size=config.server.max_body_bytes,
         # aiohttp's keep-alive timer runs from the moment a connection opens and closes it
@@ -119,6 +144,9 @@ def create_app(config: NodeConfig) -> web.Application:
         group.add_to(app.router)
         app[OPERATIONS].extend(group.operations)
     app[SEARCH_CACHE] = SearchCache()
+    render.setup(app)
+    app[IMPORT_JOBS] = ImportJobs()
+    app.on_cleanup.append(_close_imports)
     app[CATALOG_CACHE] = CatalogCache()
     app[DUMP_SLOTS] = DumpSlots()
     app.on_response_prepare.append(browser_headers)
@@ -132,6 +160,10 @@ def create_app(config: NodeConfig) -> web.Application:
     app.cleanup_ctx.append(_sparql_context)
     app.cleanup_ctx.append(_federation_context)
     return app
+
+
+async def _close_imports(app: web.Application) -> None:
+    await app[IMPORT_JOBS].close()
 
 
 async def _open_data_links(request: web.Request, response: web.StreamResponse) -> None:

@@ -16,17 +16,20 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 import uvloop
 from aiohttp import web
 
 from citynode.config import NodeConfig, build_config, load_config
+from citynode.federation.errors import PeerUnreachable
+from citynode.federation.service import Federation
 from citynode.imports.files import read_drafts
 from citynode.node import Node, create_home
 from citynode.server import start_server
 from citynode.storage import records as store
+from citynode.storage.tokens import add_token, new_token
 from citynode.web.keys import FEDERATION, NODE
 from protocol.messages import Population
 
@@ -35,6 +38,10 @@ DEFAULT_CITIES = ("medellin", "lisboa", "montevideo")
 #: The one city whose sample records describe real practices (from seeds/); the others are
 #: illustrative peers.
 REAL_CITY = "medellin"
+#: One peer request the demo leaves for an operator to decide: Montevideo asks Medellín to peer,
+#: and Medellín's operator approves (or blocks) it on the operator page. Until then Medellín
+#: still holds Montevideo's records, relayed by Lisboa.
+PENDING: Final = ("medellin", "montevideo")
 
 
 class SampleCity(msgspec.Struct, kw_only=True):
@@ -82,7 +89,9 @@ async def prepare_city(
     city = sample_city(slug)
     port = city.port + port_offset
     allow = [
-        f"http://{host}:{sample_city(peer).port + port_offset}" for peer in peers if peer != slug
+        f"http://{host}:{sample_city(peer).port + port_offset}"
+        for peer in peers
+        if peer != slug and (slug, peer) != PENDING
     ]
     home = data_dir / slug
     if not (home / "citynode.toml").exists():
@@ -125,26 +134,21 @@ async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
                 slug, data_dir, peers=tuple(cities), port_offset=port_offset
             )
             runners.append(await start_server(config))
-        await federate(runners)
+        await federate(runners, cities)
         for runner in runners:
             node = runner.app[NODE]
             config = node.config
             held = await store.count_current(node.db.reader)
             note = " (illustrative sample records)" if config.node.illustrative else ""
             lines.append(
-                f"  {config.node.name:<12} {config.base_url}/records?origin=all   "
+                f"  {config.node.name:<12} {config.base_url}/es/   "
                 f"{held} records from {len(runners)} cities{note}"
             )
         print("citynode demo: these city nodes are running and peered (Ctrl-C stops them)")
         for line in lines:
             print(line, flush=True)
-        print(
-            "  each city's own records: <address>/records; DID document: "
-            "<address>/.well-known/did.json\n"
-            "  search every city, e.g.: "
-            f"{runners[0].app[NODE].config.base_url}/api/search?q=digital+skills+older+people",
-            flush=True,
-        )
+        first = runners[0].app[NODE]
+        print(await _page_addresses(first), flush=True)
         base = runners[0].app[NODE].config.base_url
         print(
             f"  open data: {base}/catalog (DCAT), {base}/sparql (SPARQL), "
@@ -157,17 +161,51 @@ async def run(cities: list[str], data_dir: Path, port_offset: int = 0) -> None:
             await runner.cleanup()
 
 
-async def federate(runners: list[web.AppRunner]) -> None:
-    """Every city adds every other one as a peer, then each pulls once."""
+async def _page_addresses(node: Node) -> str:
+    """Where to start in a browser, with an editor token for this run (shown once)."""
+    token_id, token = new_token()
+    async with node.db.transaction(notify=False) as conn:
+        await add_token(conn, token_id, token, "demo", store.now_utc())
+    base = node.config.base_url
+    return "\n".join(
+        [
+            "pages (every page also in /en/ and /pt/; JSON with Accept: application/json):",
+            f"  search in Spanish:   {base}/es/search?q=conectividad+hogares+vulnerables",
+            f"  search in English:   {base}/en/search?q=digital+skills+older+people",
+            f"  a practice, charts:  {base}/en/records/eva-escuela-virtual",
+            f"  compare cities:      {base}/en/compare",
+            f"  this city:           {base}/es/city",
+            f"  publish (sign in):   {base}/es/editor   editor token: {token}",
+            f"  operator:            {base}/es/operator   (Montevideo's peer request waits here)",
+            f"  API:                 {base}/api/search?q=digital+skills   {base}/openapi.json",
+        ]
+    )
+
+
+async def federate(runners: list[web.AppRunner], cities: list[str] | None = None) -> None:
+    """Every city adds every other one as a peer (but for PENDING), then each pulls once."""
+    slugs = cities or [""] * len(runners)
     services = [runner.app[FEDERATION] for runner in runners]
-    for service in services:
-        for other in services:
-            if other is not service:
-                await service.peering.add(other.node.config.base_url)
-    for service in services:
+    for slug, service in zip(slugs, services, strict=True):
+        for other_slug, other in zip(slugs, services, strict=True):
+            if other is not service and (slug, other_slug) != PENDING:
+                await _add_peer(service, other.node.config.base_url)
+    for slug, service in zip(slugs, services, strict=True):
         for outcome in await service.worker.sync_now():
-            if outcome.error:
+            if outcome.error and slug != PENDING[1]:
                 print(f"  {outcome.name}: {outcome.error}", file=sys.stderr)
+
+
+async def _add_peer(service: Federation, url: str) -> None:
+    """Add a peer, waiting out the client's backoff: on a restart, a city's worker may have
+    tried a peer that was not listening yet (the cities start one after the other)."""
+    for _attempt in range(20):
+        try:
+            await service.peering.add(url)
+            return
+        except PeerUnreachable:
+            await asyncio.sleep(0.5)
+    await service.peering.add(url)
 
 
 def main() -> int:

@@ -10,6 +10,14 @@ import pytest
 from tests.cli_support import make_home
 from tests.support import RunningNode, start_node
 
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last: Playwright's sync API runs its own event loop in the main thread
+    while the browser is open, and asyncio tests cannot start a loop beside it."""
+    items.sort(key=lambda item: BROWSER_TESTS in Path(str(item.path)).parents)
+
 
 @pytest.fixture
 async def node_factory(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[RunningNode]]]:

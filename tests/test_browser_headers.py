@@ -18,7 +18,19 @@ from tests.federation_support import publish
 from tests.support import RunningNode, request_json
 
 #: Values for path parameters, so every HTML route can be asked for a page that exists.
-PATH_VALUES = {"slug": "parques", "version": "1", "name": "citynode.css"}
+PATH_VALUES = {
+    "slug": "parques",
+    "version": "1",
+    "name": "site.css",
+    "scheme": "indicators",
+    "lang": "en",
+    "job": "no-such-upload",  # signed out: the page sends the reader to sign in first
+}
+#: Pages that show one thing named in their query.
+QUERIES = {
+    "/practice": "?id={url}/records/parques",
+    "/{lang}/practice": "?id={url}/records/parques",
+}
 
 
 def _directives(policy: str) -> dict[str, list[str]]:
@@ -56,6 +68,7 @@ async def test_every_html_route_sends_the_browser_headers(medellin: RunningNode)
     assert operations, "no route declares an HTML answer"
     for op in operations:
         path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m.group(1)], op.path)
+        path += QUERIES.get(op.path, "").format(url=medellin.url)
         status, page, headers = await request_json(
             "GET", f"{medellin.url}{path}", headers={"Accept": "text/html"}
         )

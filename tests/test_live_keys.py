@@ -85,7 +85,8 @@ def test_rotate_revoke_and_resign_beside_serve(home: Path, tmp_path: Path) -> No
         )
         assert _signature_in_search(url, "despues", "wifi") == "verified"
         page = _get(f"{url}/records/antes", "text/html")[0].decode()
-        assert "REVOKED" in page or "REVOCADA" in page
+        # The page's signature badge (web/templates/macros.html), in the reader's language.
+        assert '<span class="badge revoked">' in page and "clave revocada" in page
         listing = {
             i["id"].rsplit("/", 1)[1]: i["signature"] for i in _json(f"{url}/records")["items"]
         }

@@ -59,11 +59,29 @@ CITIES = {
 }
 #: The urban practice theme slugs agreed for the project scheme (theme#<slug>).
 THEMES = {
-    "digital-inclusion", "connectivity", "digital-skills", "open-data", "e-government",
-    "innovation-ecosystem", "smart-mobility", "public-safety", "education", "health",
-    "environment", "energy", "housing", "participation", "transparency", "accessibility",
-    "entrepreneurship", "culture", "water", "waste", "public-space", "regulation",
-}  # fmt: skip
+    "digital-inclusion",
+    "connectivity",
+    "digital-skills",
+    "open-data",
+    "e-government",
+    "innovation-ecosystem",
+    "smart-mobility",
+    "public-safety",
+    "education",
+    "health",
+    "environment",
+    "energy",
+    "housing",
+    "participation",
+    "transparency",
+    "accessibility",
+    "entrepreneurship",
+    "culture",
+    "water",
+    "waste",
+    "public-space",
+    "regulation",
+}
 NODE_METADATA = ("version", "previousVersion", "issued", "modified", "publisher", "proof")
 PRACTICE_TYPES = {"Project", "Policy", "Programme"}
 STATUS = "https://w3id.org/citynode/status#"

@@ -193,7 +193,7 @@ class Ingest:
         """Write a prepared page (inside the caller's write transaction)."""
         for origin in prepared.origins.values():
             await put_origin(conn, origin)
-        stored = await store_append(conn, prepared.versions)
+        stored = await store_append(conn, prepared.versions, received_from=peer_did)
         if prepared.rejected:
             await peer_store.add_rejected(conn, peer_did, len(prepared.rejected))
             for rejection in prepared.rejected:

@@ -42,33 +42,69 @@ STATUSES: Final = ("planned", "ongoing", "completed", "suspended", "discontinued
 # Spanish and Portuguese words clerks use, folded (lowercase, no accents).
 _STATUS_WORDS: Final = {
     **{s: s for s in STATUSES},
-    "en curso": "ongoing", "em curso": "ongoing", "en ejecucion": "ongoing",
-    "em andamento": "ongoing", "activo": "ongoing", "ativo": "ongoing", "in progress": "ongoing",
-    "planeado": "planned", "planificado": "planned", "planeada": "planned",
-    "planificada": "planned", "previsto": "planned", "planejado": "planned",
-    "completado": "completed", "completada": "completed", "terminado": "completed",
-    "terminada": "completed", "finalizado": "completed", "finalizada": "completed",
-    "concluido": "completed", "concluida": "completed",
-    "suspendido": "suspended", "suspendida": "suspended", "suspenso": "suspended",
+    "en curso": "ongoing",
+    "em curso": "ongoing",
+    "en ejecucion": "ongoing",
+    "em andamento": "ongoing",
+    "activo": "ongoing",
+    "ativo": "ongoing",
+    "in progress": "ongoing",
+    "planeado": "planned",
+    "planificado": "planned",
+    "planeada": "planned",
+    "planificada": "planned",
+    "previsto": "planned",
+    "planejado": "planned",
+    "completado": "completed",
+    "completada": "completed",
+    "terminado": "completed",
+    "terminada": "completed",
+    "finalizado": "completed",
+    "finalizada": "completed",
+    "concluido": "completed",
+    "concluida": "completed",
+    "suspendido": "suspended",
+    "suspendida": "suspended",
+    "suspenso": "suspended",
     "suspensa": "suspended",
-    "descontinuado": "discontinued", "descontinuada": "discontinued",
-    "discontinuado": "discontinued", "discontinuada": "discontinued",
-    "cancelado": "discontinued", "cancelada": "discontinued",
-}  # fmt: skip
+    "descontinuado": "discontinued",
+    "descontinuada": "discontinued",
+    "discontinuado": "discontinued",
+    "discontinuada": "discontinued",
+    "cancelado": "discontinued",
+    "cancelada": "discontinued",
+}
 
 _TYPE_WORDS: Final = {
-    "project": "Project", "proyecto": "Project", "projeto": "Project", "projecto": "Project",
-    "policy": "Policy", "politica": "Policy", "politica publica": "Policy",
-    "programme": "Programme", "program": "Programme", "programa": "Programme",
-}  # fmt: skip
+    "project": "Project",
+    "proyecto": "Project",
+    "projeto": "Project",
+    "projecto": "Project",
+    "policy": "Policy",
+    "politica": "Policy",
+    "politica publica": "Policy",
+    "programme": "Programme",
+    "program": "Programme",
+    "programa": "Programme",
+}
 
 _ROLE_WORDS: Final = {
-    "observed": "observed", "observado": "observed", "observada": "observed",
-    "medido": "observed", "medida": "observed", "actual": "observed",
-    "baseline": "baseline", "linea base": "baseline", "linea de base": "baseline",
-    "linha de base": "baseline", "base": "baseline",
-    "target": "target", "meta": "target", "objetivo": "target", "objectivo": "target",
-}  # fmt: skip
+    "observed": "observed",
+    "observado": "observed",
+    "observada": "observed",
+    "medido": "observed",
+    "medida": "observed",
+    "actual": "observed",
+    "baseline": "baseline",
+    "linea base": "baseline",
+    "linea de base": "baseline",
+    "linha de base": "baseline",
+    "base": "baseline",
+    "target": "target",
+    "meta": "target",
+    "objetivo": "target",
+    "objectivo": "target",
+}
 
 _TRUE: Final = frozenset({"yes", "y", "true", "1", "x", "si", "sim", "verdadero", "verdadeiro"})
 _FALSE: Final = frozenset({"no", "n", "false", "0", "nao", "falso"})
@@ -456,8 +492,13 @@ def read_legal_basis(cell: str, language: str) -> list[dict[str, object]]:
         act["title"] = {language: names[0]}
         if len(names) == 2:
             act["identifier"] = names[1]
-        acts.append({key: act[key] for key in ("type", "title", "identifier", "url",
-                                                "dateDocument") if key in act})  # fmt: skip
+        acts.append(
+            {
+                key: act[key]
+                for key in ("type", "title", "identifier", "url", "dateDocument")
+                if key in act
+            }
+        )
     return acts
 
 

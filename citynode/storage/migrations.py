@@ -160,6 +160,21 @@ _TRUST = (
     )""",
 )
 
+_PAGES = (
+    # Editor sessions of the pages (web/sessions.py): only a hash of the cookie is stored, and a
+    # session lives no longer than the token it was opened with.
+    """CREATE TABLE sessions (
+        hash TEXT PRIMARY KEY,
+        token_id TEXT NOT NULL REFERENCES tokens(token_id),
+        created REAL NOT NULL,
+        expires REAL NOT NULL
+    )""",
+    # The peer whose feed served each version (storage/records.append, from federation ingest):
+    # the practice page shows the path a record took, the origin's node or a relay. NULL for
+    # versions published here and for those stored before this column.
+    "ALTER TABLE records ADD COLUMN received_from TEXT",
+)
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _RECORDS,
     _SEARCH_FTS5,
@@ -169,6 +184,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _TRUST,
     # Record links and indicator observations (storage/facts.py), origin populations.
     tuple(FACTS_STATEMENTS),
+    _PAGES,
 )
 
 

@@ -81,8 +81,13 @@ async def held_versions(conn: aiosqlite.Connection, ids: list[str]) -> dict[str,
     return held
 
 
-async def append(conn: aiosqlite.Connection, items: list[NewVersion]) -> list[NewVersion]:
+async def append(
+    conn: aiosqlite.Connection, items: list[NewVersion], received_from: str | None = None
+) -> list[NewVersion]:
     """Store the versions newer than the ones held; return those stored (in stored order).
+
+    `received_from`: the DID of the peer whose feed served them (None: published or imported
+    here), so a page can show the path a record took (the origin's node, or a relay).
 
     Must run inside `Database.transaction()`. Idempotent: a version not newer than the one held
     is dropped, and so is a lower version of the same id in the batch. A tombstone is a version
@@ -102,9 +107,12 @@ async def append(conn: aiosqlite.Connection, items: list[NewVersion]) -> list[Ne
     before = await _last_stored_seq(conn)
     received = now_utc()
     await conn.executemany(
-        "INSERT INTO records (id, version, type, origin, modified, received_at, body) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(v.id, v.version, v.type, v.origin, v.modified, received, v.body) for v in fresh],
+        "INSERT INTO records (id, version, type, origin, modified, received_at, received_from,"
+        " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (v.id, v.version, v.type, v.origin, v.modified, received, received_from, v.body)
+            for v in fresh
+        ],
     )
     # The sequence numbers SQLite just assigned: one writer, inside our transaction, and rows
     # are never deleted, so every row above `before` is one of ours.
@@ -118,6 +126,23 @@ async def append(conn: aiosqlite.Connection, items: list[NewVersion]) -> list[Ne
         [(v.id, v.version, seqs[v.id], v.type, v.origin, v.status, v.modified) for v in fresh],
     )
     return fresh
+
+
+class Arrival(msgspec.Struct, frozen=True, kw_only=True):
+    """When a version was stored here, and from which peer's feed (None: published here, or
+    stored before the node kept it)."""
+
+    received_at: str
+    received_from: str | None
+
+
+async def arrival(conn: aiosqlite.Connection, record_id: str, version: int) -> Arrival | None:
+    async with conn.execute(
+        "SELECT received_at, received_from FROM records WHERE id = ? AND version = ?",
+        (record_id, version),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Arrival(received_at=row[0], received_from=row[1]) if row else None
 
 
 async def _last_stored_seq(conn: aiosqlite.Connection) -> int:

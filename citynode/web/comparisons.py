@@ -74,7 +74,7 @@ class Lineage(msgspec.Struct, frozen=True, kw_only=True):
     count: int
 
 
-async def _caught_up(request: web.Request) -> None:
+async def caught_up(request: web.Request) -> None:
     following = request.app[FACTS]
     head = await log.head(request.app[NODE].db.reader)
     await following.caught_up(head, CATCH_UP_SECONDS)
@@ -86,7 +86,7 @@ async def _caught_up(request: web.Request) -> None:
     responses={200: IndicatorList},
 )
 async def list_indicators(request: web.Request) -> web.Response:
-    await _caught_up(request)
+    await caught_up(request)
     found = await indicators.list_indicators(request.app[NODE].db)
     return respond(IndicatorList(indicators=found))
 
@@ -102,7 +102,7 @@ async def list_indicators(request: web.Request) -> web.Response:
 )
 async def compare(request: web.Request) -> web.Response:
     indicator = read_path(request, IndicatorPath).indicator
-    await _caught_up(request)
+    await caught_up(request)
     return respond(await indicators.compare(request.app[NODE].db, indicator))
 
 
@@ -114,7 +114,7 @@ async def compare(request: web.Request) -> web.Response:
 )
 async def who_learned_from_whom(request: web.Request) -> web.Response:
     city = read_query(request, LineageQuery).city
-    await _caught_up(request)
+    await caught_up(request)
     found = await lineage.lineage(request.app[NODE].db, city)
     return respond(Lineage(adaptations=found, count=len(found)))
 
@@ -128,5 +128,5 @@ async def who_learned_from_whom(request: web.Request) -> web.Response:
 )
 async def relations(request: web.Request) -> web.Response:
     record = read_query(request, RelationsQuery).record
-    await _caught_up(request)
+    await caught_up(request)
     return respond(await lineage.relations(request.app[NODE].db, record))

@@ -15,6 +15,7 @@ from citynode.search.cache import SearchCache
 from citynode.search.service import SearchService
 from citynode.storage.log import Following
 from citynode.web.contract import Operation
+from citynode.web.csv_jobs import ImportJobs
 
 CONFIG = web.AppKey("config", NodeConfig)
 NODE = web.AppKey("node", Node)
@@ -32,6 +33,8 @@ METRICS = web.AppKey("metrics", Metrics)
 #: The node's search: index, indexer (a follower of the change log) and searches
 #: (search/service.py); `app[SEARCH].searching.search(query)` is the search service function.
 SEARCH = web.AppKey("search", SearchService)
+#: CSV uploads being published from the editor page (web/csv_jobs.py), by job id.
+IMPORT_JOBS = web.AppKey("import_jobs", ImportJobs)
 #: The facts follower (record links and indicator observations, storage/facts.py): the
 #: comparison and lineage routes wait on it to see their own writes.
 FACTS = web.AppKey("facts", Following)

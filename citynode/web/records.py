@@ -17,8 +17,8 @@ from citynode.storage.origins import all_origins
 from citynode.web import negotiation as neg
 from citynode.web.contract import Reply, Routes
 from citynode.web.keys import NODE
-from citynode.web.pages import record_page
 from citynode.web.params import read_path, read_query
+from citynode.web.practice_page import render_practice
 from citynode.web.responses import respond
 from protocol.records import PRACTICE_TYPES, STATUS_NS, Record
 
@@ -245,11 +245,9 @@ async def _represent(
         return web.Response(status=status, body=row.body, content_type=chosen, headers=headers)
     document = row.document()
     if chosen == neg.HTML:
-        node = request.app[NODE]
-        cities = await all_origins(node.db.reader)
-        signature = node.known_keys.status_of(document)
-        html = record_page(document, cities.get(row.origin), request, signature)
-        return web.Response(status=status, text=html, content_type="text/html", headers=headers)
+        response = await render_practice(request, row, status)
+        response.headers.update(headers)
+        return response
     fmt = "turtle" if chosen == neg.TURTLE else "nt"
     body = await asyncio.to_thread(rdf.serialize, [document], fmt)
     return web.Response(status=status, body=body, content_type=chosen, headers=headers)

@@ -3,47 +3,34 @@ SHACL shapes and every concept scheme, from the copies inside the package (nothi
 
 - `/vocab/v1`: the context (`application/ld+json`);
 - `/vocab/ontology`: the ontology as Turtle, or as structured JSON (every JSON term with its IRI,
-  labels, definitions and the shapes' rules), by `Accept` or `?format=`;
+  labels, definitions and the shapes' rules), by `Accept` or `?format=` (and a page for people:
+  the route is web/ontology_page.py, which answers its data from here);
 - `/vocab/shapes`: the SHACL shapes as Turtle;
 - `/vocab/schemes`: the scheme names; `/vocab/schemes/{name}`: one scheme as JSON (its concepts)
-  or Turtle.
+  or Turtle (or a page: web/ontology_page.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from aiohttp import web
-from msgspec import Meta
 
 import vocab
 from citynode.errors import NotFound
 from citynode.web import negotiation as neg
 from citynode.web.contract import Reply, Routes
 from citynode.web.keys import CONFIG
-from citynode.web.params import read_path, read_query
 from citynode.web.responses import respond
 from vocab import terms
 from vocab.graphs import ONTOLOGY_FILE, SHAPES_FILE
 
 routes = Routes("vocabulary")
 
-_DATA = (neg.TURTLE, neg.JSON)
-_SCHEME = (neg.JSON, neg.TURTLE)
 LangMap = dict[str, str]
-
-
-class VocabFormat(msgspec.Struct, kw_only=True):
-    format: Annotated[str, Meta(description="turtle (ttl) or json; overrides Accept")] | None = None
-
-
-class SchemePath(msgspec.Struct, kw_only=True):
-    name: Annotated[
-        str, Meta(pattern=r"^[a-z-]{1,40}$", description="a scheme's name (GET /vocab/schemes)")
-    ]
 
 
 class OntologyTerm(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
@@ -108,7 +95,7 @@ class SchemeList(msgspec.Struct, kw_only=True):
 
 
 @cache
-def _ontology() -> Ontology:
+def ontology_struct() -> Ontology:
     """The ontology as its Struct (slow the first time: rdflib; call in a worker thread)."""
     return msgspec.convert(terms.ontology_document(), Ontology)
 
@@ -127,19 +114,11 @@ async def context(request: web.Request) -> web.Response:
     return respond(document, content_type="application/ld+json")
 
 
-@routes.get(
-    "/vocab/ontology",
-    summary="The ontology: Turtle, or structured JSON (every JSON term with its IRI, labels, "
-    "definitions and rules), by Accept or ?format=",
-    query=VocabFormat,
-    responses={200: Reply("the ontology", {neg.TURTLE: str, neg.JSON: Ontology})},
-    errors=(406,),
-)
-async def ontology(request: web.Request) -> web.Response:
-    params = read_query(request, VocabFormat)
-    chosen = neg.choose(request.headers.get("Accept"), _DATA, params.format)
+async def ontology_data(chosen: str) -> web.Response:
+    """The ontology as Turtle or as its JSON Struct (the route, which also answers a page for
+    people, is web/ontology_page.py)."""
     if chosen == neg.JSON:
-        document = await asyncio.to_thread(_ontology)
+        document = await asyncio.to_thread(ontology_struct)
         return respond(document, headers={"Vary": "Accept"})
     return _turtle(await asyncio.to_thread(ONTOLOGY_FILE.read_text, encoding="utf-8"))
 
@@ -170,25 +149,25 @@ async def scheme_list(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(
-    r"/vocab/schemes/{name:[a-z-]{1,40}}",
-    summary="One concept scheme (indicators, themes, status, stage...) as JSON or Turtle",
-    path=SchemePath,
-    query=VocabFormat,
-    responses={200: Reply("the scheme", {neg.JSON: Scheme, neg.TURTLE: str})},
-    errors=(404, 406),
-)
-async def scheme(request: web.Request) -> web.Response:
-    name = read_path(request, SchemePath).name
-    params = read_query(request, VocabFormat)
+def scheme_named(name: str) -> str:
+    """The IRI of the scheme served under `name`; `NotFound` naming the ones there are."""
     iri = vocab.SCHEMES.get(name)
     if iri is None:
         raise NotFound(
             f"there is no concept scheme '{name}'; the schemes are: {', '.join(vocab.SCHEMES)}",
             scheme=name,
         )
-    chosen = neg.choose(request.headers.get("Accept"), _SCHEME, params.format)
-    if chosen == neg.TURTLE:
-        return _turtle(await asyncio.to_thread(terms.scheme_turtle, iri))
+    return iri
+
+
+def scheme_struct(name: str) -> Scheme:
+    iri = scheme_named(name)
     concepts = [msgspec.convert(c.to_json(), SchemeConcept) for c in vocab.in_scheme(iri)]
-    return respond(Scheme(name=name, iri=iri, concepts=concepts), headers={"Vary": "Accept"})
+    return Scheme(name=name, iri=iri, concepts=concepts)
+
+
+async def scheme_data(name: str, chosen: str) -> web.Response:
+    """One scheme as Turtle or as its JSON Struct (the route is web/ontology_page.py)."""
+    if chosen == neg.TURTLE:
+        return _turtle(await asyncio.to_thread(terms.scheme_turtle, scheme_named(name)))
+    return respond(scheme_struct(name), headers={"Vary": "Accept"})

@@ -1,5 +1,5 @@
-"""Discovery: the DID document, the node descriptor, the home answer (the vocabulary is served
-by web/vocabulary.py)."""
+"""Discovery: the DID document, the node descriptor (the vocabulary is served by
+web/vocabulary.py; the home page, which answers the descriptor as JSON too, is home_page.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aiohttp import web
 
 from citynode.federation.directory import own_descriptor
 from citynode.opendata.links import OpenDataLink, links
-from citynode.storage import records as store
 from citynode.storage.log import Lag
 from citynode.web.contract import Reply, Routes
 from citynode.web.keys import FOLLOWINGS, NODE
@@ -50,10 +49,6 @@ class NodeInfo(NodeDescriptor, tag="NodeDescriptor", kw_only=True):
     index_lag: dict[str, Lag] = msgspec.field(default_factory=dict, name="index_lag")
     #: Where the node's open data is (catalog, dumps, SPARQL, feeds; opendata/links.py).
     open_data: list[OpenDataLink] = msgspec.field(default_factory=list)
-
-
-class NodeHome(NodeInfo, tag="NodeDescriptor", kw_only=True):
-    records_published: int = msgspec.field(default=0, name="records_published")
 
 
 def descriptor(request: web.Request) -> NodeInfo:
@@ -116,15 +111,3 @@ async def did_document(request: web.Request) -> web.Response:
 )
 async def node_descriptor(request: web.Request) -> web.Response:
     return respond(descriptor(request))
-
-
-@routes.get(
-    "/",
-    summary="The node's descriptor and how many records it publishes",
-    responses={200: NodeHome},
-)
-async def home(request: web.Request) -> web.Response:
-    node = request.app[NODE]
-    count = await store.count_current(node.db.reader, node.identity.did)
-    info = msgspec.structs.asdict(descriptor(request))
-    return respond(NodeHome(**info, records_published=count))
