@@ -33,6 +33,7 @@ from citynode.config import FederationSection
 from citynode.errors import OutboundError
 from citynode.federation.ingest import Ingest, OriginUnavailable, Prepared
 from citynode.outbound import GuardedClient
+from citynode.storage import log as change_log
 from citynode.storage import peers as peer_store
 from citynode.storage import replicas
 from citynode.storage.db import Database
@@ -270,13 +271,17 @@ class Worker:
     async def _pull(self, peer: Peer) -> Event:
         cursor = peer.sync.cursor or START
         stored_total = 0
-        # Pipeline: while page N is stored and indexed (this process, SQLite in its thread),
-        # page N+1 is fetched and verified (the process pool).
+        # Pipeline: while page N is stored (this process, SQLite in its thread), page N+1 is
+        # fetched and verified (the process pool). While more pages are to come, the change
+        # log's followers wait (storage/log.py "Bulk writes come first").
         pending = asyncio.ensure_future(self._fetch_and_prepare(peer, cursor))
+        bulk = contextlib.ExitStack()
         try:
             for turn in range(self.config.pages_per_turn):
                 page, prepared = await pending
                 more = page.has_more and bool(page.items)
+                if more and turn == 0:
+                    bulk.enter_context(change_log.bulk_writing(self.db))
                 if more and turn + 1 < self.config.pages_per_turn:
                     pending = asyncio.ensure_future(self._fetch_and_prepare(peer, page.next))
                 stored = await self._store(peer, page, prepared, caught_up=not more)
@@ -286,6 +291,7 @@ class Worker:
                     return PullSucceeded(cursor=cursor, items=stored_total, more=False)
             return PullSucceeded(cursor=cursor, items=stored_total, more=True)
         finally:
+            bulk.close()
             if not pending.done():
                 pending.cancel()
                 with contextlib.suppress(BaseException):

@@ -19,6 +19,15 @@ Rules for a follower:
 - The follower persists its position where it persists its view, atomically with it when the
   view allows it; `Positions` (a table in the node's database) is there for views that have no
   better place.
+
+Bulk writes come first. While a peer's pull has more pages to come (`bulk_writing`, held by
+the federation worker), the followers' loops wait instead of applying, for at most
+`MAX_DEFER_SECONDS` behind the head: the views (search index, SPARQL store, facts) cost more
+CPU per record than verifying and storing it, and on two cores applying them during a cold
+sync made ingest 5x slower (bench/RESULTS.md "Ingest"). They then catch up in big batches, which
+is also cheaper per record. A reader waiting for its own write (`caught_up`, an API publish
+waiting to be searchable) is never kept waiting by this: a follower with a waiter applies at
+once. `step()` (tests, one-shot commands) never waits.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
 import aiosqlite
@@ -45,6 +54,12 @@ POLL_INTERVAL: Final = 0.25
 BATCH: Final = 1000
 #: After a failed batch, wait this long before trying it again (the failure is logged).
 RETRY_SECONDS: Final = 1.0
+#: The longest a follower waits for bulk writes while behind the head (then it applies anyway:
+#: a long sync must not leave search minutes stale).
+MAX_DEFER_SECONDS: Final = 30.0
+#: Bulk writes are taken as going on for this long after the last one ended (the worker starts
+#: a pull's next turn a moment later).
+BULK_GRACE_SECONDS: Final = 0.5
 
 
 async def head(conn: aiosqlite.Connection) -> int:
@@ -55,6 +70,21 @@ async def head(conn: aiosqlite.Connection) -> int:
 async def after(conn: aiosqlite.Connection, position: int, limit: int) -> list[StoredRecord]:
     """The current version of every record stored after `position`, in log order."""
     return await store.changes(conn, position, limit)
+
+
+@contextlib.contextmanager
+def bulk_writing(db: Database) -> Iterator[None]:
+    """Mark a bulk write under way (a multi-page pull): followers wait for it (module docstring)."""
+    db.bulk_writers += 1
+    try:
+        yield
+    finally:
+        db.bulk_writers -= 1
+        db.bulk_ended_at = time.monotonic()
+
+
+def bulk_writes_under_way(db: Database) -> bool:
+    return db.bulk_writers > 0 or time.monotonic() - db.bulk_ended_at < BULK_GRACE_SECONDS
 
 
 class Follower(Protocol):
@@ -104,6 +134,8 @@ class Following:
         self._head = 0
         self._behind_since: float | None = None
         self._task: asyncio.Task[None] | None = None
+        #: Readers waiting in `caught_up`: while any waits, bulk writes do not hold this back.
+        self._waiters = 0
 
     def wake(self) -> None:
         """Something was committed: look at the log now (cheap, never blocks)."""
@@ -123,10 +155,11 @@ class Following:
                 await self._task
             self._task = None
 
-    async def step(self) -> int:
+    async def step(self, *, yielding: bool = False) -> int:
         """Apply everything up to the head as it is now; the number of entries applied.
 
-        Tests and one-shot commands call this instead of running the loop.
+        Tests and one-shot commands call this instead of running the loop. `yielding` (the
+        loop): stop between batches while bulk writes go on (`deferring`).
         """
         applied = 0
         while True:
@@ -136,6 +169,8 @@ class Following:
                 return applied
             if self._behind_since is None:
                 self._behind_since = self.clock()
+            if yielding and self.deferring():
+                return applied
             entries = await after(self.db.reader, self._position, self.batch)
             upto = entries[-1].seq if len(entries) == self.batch else self._head
             await self.follower.apply(entries, upto)
@@ -149,13 +184,23 @@ class Following:
 
         "Searches see their own writes": an API publish waits here for the indexer.
         """
+        self._waiters += 1
         self.wake()
         try:
             async with asyncio.timeout(within), self._progress:
                 await self._progress.wait_for(lambda: self._position >= position)
         except TimeoutError:
             return False
+        finally:
+            self._waiters -= 1
         return True
+
+    def deferring(self) -> bool:
+        """Wait for bulk writes now? (Not with a reader waiting, nor when too far behind.)"""
+        if self._waiters or not bulk_writes_under_way(self.db):
+            return False
+        behind = self._behind_since
+        return behind is None or self.clock() - behind < MAX_DEFER_SECONDS
 
     @property
     def running(self) -> bool:
@@ -177,7 +222,7 @@ class Following:
     async def _run(self) -> None:
         while True:
             try:
-                await self.step()
+                await self.step(yielding=True)
             except Exception:  # a failing view must not stop the node; the batch is retried
                 log.exception("follower %s could not apply the log", self.follower.name)
                 await asyncio.sleep(RETRY_SECONDS)
