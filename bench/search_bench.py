@@ -28,6 +28,7 @@ from bench.search_corpus import corpus, vocabulary
 from citynode.search.engine import Engine
 from citynode.search.indexer import Indexer
 from citynode.search.query import Searching, SearchQuery
+from citynode.search.service import INDEX_BATCH
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.log import Following
@@ -132,7 +133,7 @@ async def build(folder: Path, size: int) -> float:
     async with Database.opened(folder / "node.db") as db:
         await _fill(db, size)
         engine = Engine.open(folder / "search-index", writable=True)
-        following = Following(db, Indexer(db, engine), batch=BATCH)
+        following = Following(db, Indexer(db, engine), batch=INDEX_BATCH)
         started = time.perf_counter()
         applied = await following.step()
         elapsed = time.perf_counter() - started

@@ -30,8 +30,9 @@ INDEX_DIR: Final = "search-index"
 #: How long an API write waits for its record to be searchable before answering without it.
 SEARCHABLE_WITHIN: Final = 5.0
 #: Log entries per index commit while catching up: a tantivy commit writes and syncs a segment,
-#: so fewer, bigger commits build faster and leave fewer segments to merge.
-INDEX_BATCH: Final = 5000
+#: so fewer, bigger commits build faster and leave fewer segments to merge. The indexer streams
+#: a batch (indexer.py): its memory is the stored bytes of the batch, ~25 MB.
+INDEX_BATCH: Final = 10_000
 #: How long `serve` waits for the index writer held by a one-shot command.
 SERVE_WAIT: Final = 30.0
 
