@@ -131,6 +131,10 @@ async def run(bare_verify_rate: float, records: int = 100_000, samples: int = 15
             await fc.peering.add(b.config.base_url)
             await fb.peering.approve(c.identity.did)
             await fc.worker.sync_now(b.identity.did)  # C catches up before latency samples
+            # ...and every view of B and C too (the SPARQL store and facts come after the index):
+            # the samples time propagation, not the catch-up of a cold sync.
+            await _settled(b_runner)
+            await _settled(c_runner)
 
             latencies = []
             for n in range(samples):

@@ -50,7 +50,9 @@ class SearchService:
         self.searching = Searching(node.db, engine, keys=node.known_keys)
         self.following: Following | None = None
         if engine.writable:
-            self.following = Following(node.db, Indexer(node.db, engine), batch=INDEX_BATCH)
+            self.following = Following(
+                node.db, Indexer(node.db, engine), batch=INDEX_BATCH, leads=True
+            )
 
     @classmethod
     def open(cls, node: Node, *, writable: bool = True) -> SearchService:
