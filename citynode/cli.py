@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from citynode.ops import logs
 from protocol.errors import ProtocolError
 from vocab import VocabError
 
-Runner = Callable[[argparse.Namespace], Awaitable[int]]
+Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _home(parser: argparse.ArgumentParser) -> None:

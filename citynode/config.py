@@ -103,7 +103,7 @@ class FederationSection(Struct, forbid_unknown_fields=True, kw_only=True):
     # Writes within this window share one push notice.
     push_debounce_seconds: Annotated[float, Meta(ge=0)] = 0.05
     # DID documents: kept this long, and re-read on an unknown key id at most once per refresh.
-    did_cache_seconds: Annotated[float, Meta(ge=0)] = 300.0
+    did_cache_seconds: Annotated[float, Meta(ge=0)] = 60.0
     did_refresh_seconds: Annotated[float, Meta(ge=0)] = 5.0
     # Signed /fed/ requests: accepted age, a token bucket per verified signer DID, and one per
     # source address charged before the signature is checked (federation/inbound.py).

@@ -469,3 +469,10 @@ def verify_request(
         covered=covered,
         alg=alg,
     )
+
+
+def accept_signature(has_body: bool, label: str = "sig1") -> str:
+    """The `Accept-Signature` field (RFC 9421 section 5.1) a refusal sends back: the components
+    this protocol requires and the algorithm, so a client learns what to sign from the 401."""
+    components = InnerList(tuple(Item(c) for c in required_components(has_body)), {"alg": ALG})
+    return serialize_dictionary({label: components})

@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from protocol.messages import InboxNotice, encode_message
+from protocol.structured_fields import InnerList, parse_dictionary
 from tests.federation_support import FAST, Hostile
 from tests.support import RunningNode
 
@@ -29,6 +30,30 @@ async def send(method: str, url: str, headers: dict[str, str], body: bytes | Non
         session.request(method, url, headers=headers, data=body) as resp,
     ):
         return resp.status, await resp.json()
+
+
+async def test_refusals_say_how_to_sign(node_factory: Factory, hostile: Hostile) -> None:
+    """A 401 carries a challenge and `Accept-Signature` (RFC 9421 section 5.1): what to cover."""
+    node = await node_factory("Medellín", **FAST)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{node.url}/fed/v1/changes") as resp:
+            assert resp.status == 401
+            challenge = resp.headers["WWW-Authenticate"]
+            assert challenge.startswith("Signature ") and 'error="signature_missing"' in challenge
+            wanted = read_accept(resp.headers["Accept-Signature"])
+            assert wanted == ("@method", "@target-uri")
+        inbox = f"{node.url}/fed/v1/inbox"
+        notice = encode_message(InboxNotice(sender=hostile.did, cursor="1.AQ"))
+        async with session.post(inbox, data=notice) as resp:
+            assert resp.status == 401
+            wanted = read_accept(resp.headers["Accept-Signature"])
+            assert wanted == ("@method", "@target-uri", "content-digest")
+
+
+def read_accept(field: str) -> tuple[str, ...]:
+    (member,) = parse_dictionary(field).values()
+    assert isinstance(member, InnerList) and member.params == {"alg": "ed25519"}
+    return tuple(str(item.value) for item in member.items)
 
 
 async def test_signed_requests_are_checked(node_factory: Factory, hostile: Hostile) -> None:

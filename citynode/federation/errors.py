@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from citynode.errors import NodeError
+from protocol.httpsig import accept_signature
 
 
 class SignatureRefused(NodeError):
@@ -17,10 +18,18 @@ class SignatureRefused(NodeError):
     code = "signature_refused"
     status = 401
 
-    def __init__(self, message: str, code: str | None = None, **detail: Any) -> None:
+    def __init__(
+        self, message: str, code: str | None = None, *, has_body: bool = False, **detail: Any
+    ) -> None:
         super().__init__(message, **detail)
         if code:
             self.code = code
+        # A 401 carries a challenge (RFC 9110 section 11.6.1). HTTP Message Signatures register
+        # no authentication scheme, so the challenge names the scheme by the protocol's own word
+        # and `Accept-Signature` (RFC 9421 section 5.1) says what to sign.
+        reason = self.code.replace('"', "'")
+        self.headers["WWW-Authenticate"] = f'Signature realm="citynode", error="{reason}"'
+        self.headers["Accept-Signature"] = accept_signature(has_body)
 
 
 class PeerRefused(NodeError):

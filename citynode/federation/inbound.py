@@ -152,16 +152,21 @@ class InboundGuard:
         try:
             keyid = read_signature(headers).signature_input.params.get("keyid")
             if not isinstance(keyid, str):
-                raise SignatureRefused("the signature has no keyid", code="malformed_signature")
+                raise SignatureRefused(
+                    "the signature has no keyid", code="malformed_signature", has_body=bool(body)
+                )
             did, _ = split_key_id(keyid)
         except ProtocolError as exc:
             raise SignatureRefused(
                 f"every /fed/ request must be signed (RFC 9421): {exc.message}",
                 code=exc.code,
+                has_body=bool(body),
                 **exc.detail,
             ) from None
         if not did.startswith("did:web:"):
-            raise SignatureRefused(f"the signer {did} is not a did:web DID", code="unknown_key")
+            raise SignatureRefused(
+                f"the signer {did} is not a did:web DID", code="unknown_key", has_body=bool(body)
+            )
         try:
             if not self.keys.cached(did) and not (
                 self.new_dids_per_source.allow(origin) and self.new_dids.allow("*")
@@ -174,6 +179,7 @@ class InboundGuard:
             raise SignatureRefused(
                 f"the signer's DID document could not be read: {exc.message}",
                 code="unknown_key",
+                has_body=bool(body),
                 signer=did,
             ) from None
 
@@ -193,7 +199,11 @@ class InboundGuard:
             )
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
-                f"request refused: {exc.message}", code=exc.code, signer=did, **exc.detail
+                f"request refused: {exc.message}",
+                code=exc.code,
+                has_body=bool(body),
+                signer=did,
+                **exc.detail,
             ) from None
         # Only now is `did` more than a claim: charge its own budget.
         if not self.per_signer.allow(did):
