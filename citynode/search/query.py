@@ -148,7 +148,8 @@ class Searching:
             if cached is not None and cached[0] is searcher:
                 return cached[1]
         elif wide and searcher.num_docs:
-            matches = searcher.search(query, 1, count=True).count or 0
+            # `count` is missing from tantivy's stubs (0.27), not from the result.
+            matches = getattr(searcher.search(query, 1, count=True), "count", None) or 0
             if matches > COMPLEMENT_SHARE * searcher.num_docs:
                 return self._complement(searcher, query)
         answer = searcher.aggregate(query or tantivy.Query.all_query(), _AGGREGATIONS)
