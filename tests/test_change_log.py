@@ -198,3 +198,69 @@ async def test_close_stops_a_follower_just_woken(tmp_path: Path) -> None:
                 task.cancel()
                 await asyncio.wait({closing}, timeout=5.0)
             assert done, "close did not stop a follower woken at the same moment"
+
+
+class SlowRecorder(Recorder):
+    """A recorder whose view takes a while per batch (a leader catching up)."""
+
+    def __init__(self, positions: log.Positions, name: str, delay: float) -> None:
+        super().__init__(positions)
+        self.name = name
+        self.delay = delay
+
+    async def apply(self, entries: list[StoredRecord], upto: int) -> None:
+        await asyncio.sleep(self.delay)
+        await super().apply(entries, upto)
+
+
+async def _until(check: object, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_followers_wait_for_a_bulk_pull_except_for_a_reader_waiting(tmp_path: Path) -> None:
+    """While bulk writes go on the loop applies nothing; a reader waiting for its own write
+    gets it applied at once; when the bulk ends the follower catches up."""
+    async with Database.opened(tmp_path / "node.db") as db:
+        recorder = Recorder(log.Positions(db))
+        following = log.Following(db, recorder, poll_interval=0.02)
+        await following.start()
+        try:
+            with log.bulk_writing(db):
+                await _append(db, _version("https://a.example/records/a", 1))
+                await asyncio.sleep(0.3)
+                assert recorder.seen == []  # waited for the bulk writes
+                assert following.lag().entries == 1
+                head = await log.head(db.reader)
+                assert await following.caught_up(head, within=2.0)  # a waiter is never held
+                assert recorder.seen == [("https://a.example/records/a", 1)]
+                await _append(db, _version("https://a.example/records/b", 1))
+                await asyncio.sleep(0.3)
+                assert len(recorder.seen) == 1
+            await _until(lambda: len(recorder.seen) == 2)  # the bulk ended: caught up
+        finally:
+            await following.close()
+
+
+async def test_other_followers_wait_while_a_leading_one_catches_up(tmp_path: Path) -> None:
+    async with Database.opened(tmp_path / "node.db") as db:
+        positions = log.Positions(db)
+        leader = SlowRecorder(positions, "leader", delay=0.4)
+        other = SlowRecorder(positions, "other", delay=0.0)
+        leading = log.Following(db, leader, batch=1, poll_interval=0.02, leads=True)
+        following = log.Following(db, other, batch=1, poll_interval=0.02)
+        for n in range(3):
+            await _append(db, _version(f"https://a.example/records/{n}", 1))
+        await leading.start()
+        await following.start()
+        try:
+            await asyncio.sleep(0.6)  # the leader has applied one or two of its three
+            assert len(leader.seen) < 3
+            assert other.seen == []
+            await _until(lambda: len(leader.seen) == 3)
+            await _until(lambda: len(other.seen) == 3)
+        finally:
+            await following.close()
+            await leading.close()

@@ -69,3 +69,22 @@ async def test_french_text_is_stemmed_and_any_language_is_folded(tmp_path: Path)
         result = await index.ask("connectivitat")
         assert [h.id for h in result.hits] == [other["id"]]
         assert "<mark>Connectivitat</mark>" in result.hits[0].snippet
+
+
+def test_the_faster_portuguese_plural_pattern_matches_what_the_analyser_version_names() -> None:
+    """analysis._PT_PLURAL is a faster spelling of the rule the analyser version names; the
+    index is not rebuilt for it, so it must rewrite exactly the same texts the same way."""
+    import random
+    import re
+
+    from citynode.search import analysis
+
+    named = re.compile(analysis._PT_PLURAL_VERSIONED, re.IGNORECASE)
+    rng = random.Random(8)
+    samples = ["inclusões", "INCLUSÕES", "Educacaoes", "oes", "_oes", "a-oes", "mães pães"]
+    samples += [
+        "".join(rng.choice("aoesõãAOES _-xyzé.\n") for _ in range(rng.randint(1, 40)))
+        for _ in range(5000)
+    ]
+    for text in samples:
+        assert analysis._PT_PLURAL.sub("ão", text) == named.sub("ão", text), text

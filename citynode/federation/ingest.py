@@ -60,10 +60,20 @@ class Prepared(msgspec.Struct, kw_only=True):
     """A page after checks: what to store, and what was refused."""
 
     versions: list[NewVersion] = []
-    documents: list[dict[str, Any]] = []
     origins: dict[str, Origin] = {}
     rejected: list[Rejection] = []
     skipped: int = 0
+
+
+def _addressable(item: dict[str, Any]) -> bool:
+    """The fields ingest reads before verification (held versions, keys, the storage row)."""
+    return (
+        isinstance(item.get("id"), str)
+        and isinstance(item.get("version"), int)
+        and isinstance(item.get("publisher"), str)
+        and isinstance(item.get("type"), str)
+        and isinstance(item.get("modified"), str)
+    )
 
 
 class OriginUnavailable(Exception):
@@ -109,23 +119,23 @@ class Ingest:
             self.db.reader, [i["id"] for i, _ in candidates if isinstance(i.get("id"), str)]
         )
         checked: list[tuple[dict[str, Any], bytes]] = []
-        readable: dict[tuple[str, int], dict[str, Any]] = {}
         for item, body in candidates:
             version = item.get("version")
             have = held.get(item.get("id", ""))
             if have is not None and isinstance(version, int) and version <= have:
                 out.skipped += 1  # not newer than held: dropped before the costly checks
                 continue
-            try:
-                # A record is kept and relayed as signed even when it carries terms this node
-                # does not know (docs/DESIGN.md "Evolution"); what the node shows and indexes is
-                # the part it can read.
-                known = read_record(item).document
-                readable[(known["id"], known["version"])] = known
-            except ProtocolError as exc:
-                out.rejected.append(
-                    Rejection(id=item.get("id"), code=exc.code, message=exc.message)
-                )
+            if not _addressable(item):
+                # Not even the fields a key lookup needs: the reader's own words for why. Any
+                # other record is read (its readable part: it is kept and relayed as signed even
+                # when it carries terms this node does not know, docs/DESIGN.md "Evolution")
+                # by the verifier, in its pool, beside the proof check.
+                try:
+                    read_record(item)
+                    message, code = "the record cannot be read", "invalid_record"
+                except ProtocolError as exc:
+                    message, code = exc.message, exc.code
+                out.rejected.append(Rejection(id=item.get("id"), code=code, message=message))
                 continue
             checked.append((item, body))
         keys = await self._keys_for(checked, out)
@@ -141,8 +151,7 @@ class Ingest:
                 out.rejected.append(Rejection(id=item["id"], code=verdict[0], message=verdict[1]))
                 continue
             out.versions.append(new_version_of(item, body))
-            out.documents.append(readable[(item["id"], item["version"])])
-        for did in {doc["publisher"] for doc in out.documents}:
+        for did in {version.origin for version in out.versions}:
             out.origins[did] = await self.directory.resolve(did)
         return out
 

@@ -91,7 +91,7 @@ class Federation:
             node.db, self.client, did, config.push_debounce_seconds, relay=config.relay
         )
         #: The notifier follows the change log (started with the background tasks).
-        self.notices = Following(node.db, self.notifier)
+        self.notices = Following(node.db, self.notifier, leads=True)
         self.worker = Worker(
             node.db,
             self.client,

@@ -3,8 +3,13 @@
 Verification dominates ingest (docs/DESIGN.md "Facts": ~8.7k Ed25519 verifies/s per core, plus JCS
 and hashing). A page large enough to pay for the hand-over is split over a process pool (threads
 would not help: JCS is Python and holds the GIL), so verifying page N runs on the other core
-while this process stores and indexes page N-1. Small pages (push-driven pulls of a few records)
-are checked in-process: no pool starts at all unless a big page arrives.
+while this process stores page N-1. Small pages (push-driven pulls of a few records) are checked
+in-process: no pool starts at all unless a big page arrives.
+
+The check includes reading the record's readable part (protocol/readable.py): a record this
+node cannot read even in part is rejected as before, but the typed read (~50 us a record) runs
+in the pool beside the proof check instead of in the ingesting process, which also serves,
+stores and feeds the followers (bench/RESULTS.md "Ingest").
 
 Workers get the records' JSON bytes and the keys as plain values (raw public key bytes and ISO
 times), never Python objects, so nothing unpicklable crosses; this module imports only
@@ -27,6 +32,7 @@ from citynode.workers import WorkerPool
 from protocol.did import KeyEntry, key_resolver
 from protocol.errors import ProtocolError
 from protocol.proofs import verify_record
+from protocol.readable import read_record
 
 #: (fragment, raw public key, created, retired, revoked) with ISO times.
 KeySpec = tuple[str, bytes, str, str | None, str | None]
@@ -67,8 +73,10 @@ def _entry(spec: KeySpec) -> KeyEntry:
 
 
 def check(document: dict[str, Any], keys: dict[str, KeyEntry], allow_http: bool) -> Verdict:
-    """The verdict on one decoded record, against its publisher's `assertionMethod` keys."""
+    """The verdict on one decoded record: readable (at least in part), and its proof holds
+    against its publisher's `assertionMethod` keys."""
     try:
+        read_record(document)
         verify_record(document, key_resolver(keys), allow_http=allow_http)
     except ProtocolError as exc:
         return exc.code, exc.message

@@ -33,6 +33,7 @@ from citynode.config import FederationSection
 from citynode.errors import OutboundError
 from citynode.federation.ingest import Ingest, OriginUnavailable, Prepared
 from citynode.outbound import GuardedClient
+from citynode.storage import log as change_log
 from citynode.storage import peers as peer_store
 from citynode.storage import replicas
 from citynode.storage.db import Database
@@ -266,34 +267,53 @@ class Worker:
             raise InvalidCursor(f"the next cursor {page.next} does not move past {cursor}")
         return page
 
-    async def _fetch_and_prepare(
-        self, peer: Peer, cursor: str | None
-    ) -> tuple[ChangesPage, Prepared]:
-        page = await self._fetch(peer, cursor)
-        return page, await self.ingest.prepare(page)
+    async def _prepared(
+        self, peer: Peer, fetching: asyncio.Future[ChangesPage], fetch_next: bool
+    ) -> tuple[ChangesPage, Prepared, asyncio.Future[ChangesPage] | None]:
+        """Page N verified, with the fetch of page N+1 started as soon as page N arrived."""
+        page = await fetching
+        following: asyncio.Future[ChangesPage] | None = None
+        if fetch_next and page.has_more and page.items:
+            following = asyncio.ensure_future(self._fetch(peer, page.next))
+        try:
+            return page, await self.ingest.prepare(page), following
+        except BaseException:
+            await _cancelled(following)
+            raise
 
     async def _pull(self, peer: Peer) -> Event:
         cursor = peer.sync.cursor
         stored_total = 0
-        # Pipeline: while page N is stored and indexed (this process, SQLite in its thread),
-        # page N+1 is fetched and verified (the process pool).
-        pending = asyncio.ensure_future(self._fetch_and_prepare(peer, cursor))
+        turns = self.config.pages_per_turn
+        # Pipeline, three deep: while page N is stored (this process, SQLite in its thread),
+        # page N+1 is verified (the process pool) and page N+2 is on its way from the peer.
+        # While more pages are to come, the change log's followers wait (storage/log.py
+        # "Bulk writes come first").
+        pending = asyncio.ensure_future(
+            self._prepared(peer, asyncio.ensure_future(self._fetch(peer, cursor)), turns > 1)
+        )
+        bulk = contextlib.ExitStack()
         try:
-            for turn in range(self.config.pages_per_turn):
-                page, prepared = await pending
+            for turn in range(turns):
+                page, prepared, following = await pending
                 more = page.has_more and bool(page.items)
-                if more and turn + 1 < self.config.pages_per_turn:
-                    pending = asyncio.ensure_future(self._fetch_and_prepare(peer, page.next))
+                if more and turn == 0:
+                    bulk.enter_context(change_log.bulk_writing(self.db))
+                if following is not None:
+                    pending = asyncio.ensure_future(
+                        self._prepared(peer, following, turn + 2 < turns)
+                    )
                 stored = await self._store(peer, page, prepared, caught_up=not more)
                 stored_total += stored
                 if not more:
                     return PullSucceeded(cursor=page.next, items=stored_total, more=False)
             return PullSucceeded(cursor=page.next, items=stored_total, more=True)
         finally:
+            bulk.close()
             if not pending.done():
-                pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+                await _cancelled(pending)
+            elif not pending.cancelled() and pending.exception() is None:
+                await _cancelled(pending.result()[2])  # a fetch started for a page not taken
 
     async def _store(
         self, peer: Peer, page: ChangesPage, prepared: Prepared, caught_up: bool
@@ -337,6 +357,15 @@ class Worker:
         if mismatch:
             log.info("reconcile with %s found a difference; pulling again from the start", peer.did)
         return ReconcileFinished(mismatch=mismatch)
+
+
+async def _cancelled(future: asyncio.Future[Any] | None) -> None:
+    """Cancel a pipeline stage and wait for it to end (whatever it ends with)."""
+    if future is None:
+        return
+    future.cancel()
+    with contextlib.suppress(BaseException):
+        await future
 
 
 def _after(cursor: str, other: str | None) -> bool:

@@ -32,8 +32,12 @@ from citynode.search import analysis, schema
 log = logging.getLogger("citynode.search")
 
 META: Final = "citynode-index.json"
-#: Writer memory: tantivy splits it across its indexing threads (at least 15 MB each).
-WRITER_HEAP: Final = 96_000_000
+#: Writer memory: tantivy splits it across its indexing threads (at least 15 MB each). A thread
+#: flushes a segment when its share fills: 100 MB each holds a whole catch-up batch
+#: (service.INDEX_BATCH, ~35 MB a thread), so a batch makes one segment per thread and the
+#: merges have less to do (bench/RESULTS.md "Search engine"). It is a ceiling, not an
+#: allocation: an idle writer holds little.
+WRITER_HEAP: Final = 200_000_000
 WRITER_THREADS: Final = 2
 
 

@@ -17,7 +17,7 @@ readable in part is left out of the index (and out of hits).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from tantivy import Query
@@ -49,22 +49,18 @@ class Indexer:
     async def apply(self, entries: list[StoredRecord], upto: int) -> None:
         if any(entry.origin not in self._origins for entry in entries):
             self._origins = await all_origins(self.db.reader)
-        # Reading (decode and check) 5,000 entries takes a few hundred ms: off the event loop.
-        documents = await asyncio.to_thread(_read_all, entries)
-        practices = await self._practices_of_results(documents)
-        await asyncio.to_thread(self._write, documents, practices, upto)
+        # Results first (a tenth of the records): their practices' years depend on them.
+        results = await asyncio.to_thread(_read_results, entries)
+        practices = await self._practices_of_results(entries, results)
+        await asyncio.to_thread(self._write, entries, results, practices, upto)
 
     async def _practices_of_results(
-        self, documents: Sequence[tuple[StoredRecord, dict[str, Any] | None]]
+        self, entries: Sequence[StoredRecord], results: Mapping[int, dict[str, Any]]
     ) -> list[tuple[StoredRecord, dict[str, Any] | None]]:
         """Practices without a start date whose results are in this batch (not in it themselves)."""
-        in_batch = {entry.id for entry, _ in documents}
+        in_batch = {entry.id for entry in entries}
         wanted = {
-            doc["resultOf"]
-            for _, doc in documents
-            if doc is not None
-            and doc.get("type") == "Result"
-            and isinstance(doc.get("resultOf"), str)
+            doc["resultOf"] for doc in results.values() if isinstance(doc.get("resultOf"), str)
         } - in_batch
         found: list[tuple[StoredRecord, dict[str, Any] | None]] = []
         for practice_id in sorted(wanted):
@@ -78,38 +74,52 @@ class Indexer:
 
     def _write(
         self,
-        documents: Sequence[tuple[StoredRecord, dict[str, Any] | None]],
+        entries: Sequence[StoredRecord],
+        results: Mapping[int, dict[str, Any]],
         practices: Sequence[tuple[StoredRecord, dict[str, Any] | None]],
         upto: int,
     ) -> None:
+        """Delete the old documents, add the new ones, commit (in a thread).
+
+        Each record is read and made into its index document one at a time, as tantivy's
+        threads index the previous ones: the batch is never held decoded (memory), and the
+        Python work runs beside the engine's instead of before it (bench/RESULTS.md).
+        """
         searcher = self.engine.searcher
         batch_years: dict[str, list[str]] = {}
-        for _, doc in documents:
-            if (
-                doc is not None
-                and doc.get("type") == "Result"
-                and isinstance(doc.get("resultOf"), str)
-            ):
-                year = schema.result_year(doc)
-                if year:
-                    batch_years.setdefault(doc["resultOf"], []).append(year)
-        delete: list[str] = []
-        add: list[bytes] = []
-        for entry, doc in [*documents, *practices]:
-            if searcher.doc_freq("id", entry.id):
-                delete.append(entry.id)
-            if entry.type == "Tombstone" or doc is None:
-                continue
-            years: list[str] = []
-            if entry.type != "Result" and not schema.year_of(doc.get("startDate")):
-                indexed = _indexed_result_years(self.engine, entry.id)
-                years = [*indexed, *batch_years.get(entry.id, [])]
-            add.append(schema.document(doc, entry.seq, self._origins.get(entry.origin), years))
-        self.engine.write(add, delete, upto)
+        for doc in results.values():
+            year = schema.result_year(doc)
+            if year and isinstance(doc.get("resultOf"), str):
+                batch_years.setdefault(doc["resultOf"], []).append(year)
+        every = [*entries, *(stored for stored, _ in practices)]
+        known = {stored.seq: doc for stored, doc in practices}
+        delete = [entry.id for entry in every if searcher.doc_freq("id", entry.id)]
+
+        def documents() -> Iterator[bytes]:
+            for entry in every:
+                if entry.type == "Tombstone":
+                    continue
+                doc = results.get(entry.seq) or known.get(entry.seq) or _readable(entry)
+                if doc is None:
+                    continue
+                years: list[str] = []
+                if entry.type != "Result" and not schema.year_of(doc.get("startDate")):
+                    indexed = _indexed_result_years(self.engine, entry.id)
+                    years = [*indexed, *batch_years.get(entry.id, [])]
+                yield schema.document(doc, entry.seq, self._origins.get(entry.origin), years)
+
+        self.engine.write(documents(), delete, upto)
 
 
-def _read_all(entries: list[StoredRecord]) -> list[tuple[StoredRecord, dict[str, Any] | None]]:
-    return [(entry, _readable(entry)) for entry in entries]
+def _read_results(entries: list[StoredRecord]) -> dict[int, dict[str, Any]]:
+    """The readable part of each result in the batch, by log position."""
+    found = {}
+    for entry in entries:
+        if entry.type == "Result":
+            doc = _readable(entry)
+            if doc is not None and doc.get("type") == "Result":
+                found[entry.seq] = doc
+    return found
 
 
 def _readable(entry: StoredRecord) -> dict[str, Any] | None:

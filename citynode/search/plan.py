@@ -43,6 +43,9 @@ class Plan:
     #: Analyser -> terms a hit's text in that language may match (for snippets and "why").
     terms: dict[str, set[str]] = field(default_factory=dict)
     has_text: bool = False
+    #: A flat union of words: it may match most of the index (query.py counts it from the
+    #: other side then).
+    wide: bool = False
 
 
 def concept_field(iri: str) -> str | None:
@@ -144,6 +147,7 @@ def build(
     plan.has_text = bool(should or parsed.phrases)
     if should and not required and not excluded:
         plan.query = Query.boolean_query(should)  # a flat union: block-max WAND
+        plan.wide = True
         return plan
     clauses = list(required)
     if should:

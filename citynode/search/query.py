@@ -5,6 +5,13 @@ Every answer ranks every match (BM25 with block-max WAND, plan.py), and its tota
 are exact: terms aggregations over every match (schema.py's columnar facet fields). The empty
 query's facet counts are the same aggregation over every record, computed once per index commit.
 
+Where the time goes (bench/RESULTS.md "Search engine"): counting facets over every match costs
+far more than finding the top 10 (WAND skips most matches; an aggregation visits each one). So
+the two run at once, in two threads (tantivy releases the GIL), and a plain question that
+matches most of the index ("how can a city give internet access to poor households" matches
+80% of it) is counted from the other side: the counts over every record (cached) minus the
+counts over the records it does not match, which are few.
+
 A hit is read from the store by the log position the index holds for it (records rows never
 change), so it shows exactly the version that was indexed, by the same readable part the
 indexer read (schema.readable); its title and snippet are in the reader's language when the
@@ -37,6 +44,10 @@ FACET_VALUES_SHOWN: Final = 50
 #: Buckets asked of each terms aggregation, per segment and in all: counts are exact as long as
 #: a facet has fewer distinct values than this (cities are the largest: one per node).
 FACET_BUCKETS: Final = 65_000
+#: A plain question matching more than this share of the index is counted by its complement.
+#: Not half: the complement costs a count and a pass over the union besides its aggregation
+#: (measured at 100k: 80% matched, 14-18 ms direct, 5-8 ms by the complement; 60%, 9 vs 12).
+COMPLEMENT_SHARE: Final = 0.7
 
 
 class SearchQuery(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -124,20 +135,45 @@ class Searching:
     # The parts of a search, each over one searcher (one consistent view of the index).
 
     def counts(
-        self, searcher: tantivy.Searcher, query: tantivy.Query | None
+        self, searcher: tantivy.Searcher, query: tantivy.Query | None, *, wide: bool = False
     ) -> dict[str, list[tuple[str, int]]]:
-        """Exact counts per facet value over every match (every record for `None`)."""
+        """Exact counts per facet value over every match (every record for `None`).
+
+        `wide`: the query may match most records (a plain question: an OR of words); it is
+        counted first (cheap next to an aggregation), and past `COMPLEMENT_SHARE` of the index
+        its counts are those of every record minus those of the records it does not match.
+        """
         if query is None:
             cached = self._everything
             if cached is not None and cached[0] is searcher:
                 return cached[1]
+        elif wide and searcher.num_docs:
+            # `count` is missing from tantivy's stubs (0.27), not from the result.
+            matches = getattr(searcher.search(query, 1, count=True), "count", None) or 0
+            if matches > COMPLEMENT_SHARE * searcher.num_docs:
+                return self._complement(searcher, query)
         answer = searcher.aggregate(query or tantivy.Query.all_query(), _AGGREGATIONS)
-        counted = {
-            name: [(str(b["key"]), int(b["doc_count"])) for b in answer[name]["buckets"]]
-            for name in FACETS
-        }
+        counted = _buckets(answer)
         if query is None:
             self._everything = (searcher, counted)
+        return counted
+
+    def _complement(
+        self, searcher: tantivy.Searcher, query: tantivy.Query
+    ) -> dict[str, list[tuple[str, int]]]:
+        everything = self.counts(searcher, None)
+        outside = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, query)]
+        )
+        missing = _buckets(searcher.aggregate(outside, _AGGREGATIONS))
+        counted: dict[str, list[tuple[str, int]]] = {}
+        for name in FACETS:
+            less = dict(missing[name])
+            counted[name] = [
+                (value, count - less.get(value, 0))
+                for value, count in everything[name]
+                if count > less.get(value, 0)
+            ]
         return counted
 
     def held_values(self) -> dict[str, list[str]]:
@@ -206,10 +242,14 @@ class Searching:
         everything = not built.has_text and not filters and not parsed.excluded_words
         everything = everything and not parsed.excluded_phrases
         by_date = query.sort == "date" or not built.has_text
-        # The engine's work runs in a thread (tantivy releases the GIL while it searches and
-        # counts), so a heavy query does not hold the event loop and two can run on two cores.
-        seqs, scores, counted = await asyncio.to_thread(
-            self._ranked, searcher, built.query, query, None if everything else built.query, by_date
+        # The engine's work runs in threads (tantivy releases the GIL while it searches and
+        # counts), so a heavy query does not hold the event loop; the page of hits and the
+        # counts are found at once, on two cores (module docstring).
+        (seqs, scores), counted = await asyncio.gather(
+            asyncio.to_thread(self._ranked, searcher, built.query, query, by_date),
+            asyncio.to_thread(
+                self.counts, searcher, None if everything else built.query, wide=built.wide
+            ),
         )
         total = sum(n for _, n in counted["type"])
         hits = await self.hits(seqs, scores, lang, built.terms, parsed.concepts)
@@ -227,10 +267,9 @@ class Searching:
         searcher: tantivy.Searcher,
         ranked: tantivy.Query,
         query: SearchQuery,
-        counted: tantivy.Query | None,
         by_date: bool,
-    ) -> tuple[list[int], list[float | None], dict[str, list[tuple[str, int]]]]:
-        """The page of hits (log positions and scores) and the exact facet counts."""
+    ) -> tuple[list[int], list[float | None]]:
+        """The page of hits: log positions and scores."""
         if by_date:
             found = searcher.search(
                 ranked,
@@ -247,7 +286,7 @@ class Searching:
             [int(s or 0) for s in searcher.fast_field_values("seq", addresses)] if addresses else []
         )
         scores: list[float | None] = [None if by_date else float(sc) for sc, _ in found.hits]
-        return seqs, scores, self.counts(searcher, counted)
+        return seqs, scores
 
     async def city_of(self, did: str) -> str | None:
         """The city of an origin node (None when the node is unknown)."""
@@ -310,6 +349,13 @@ class Searching:
                 )
             )
         return hits
+
+
+def _buckets(answer: Mapping[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    return {
+        name: [(str(b["key"]), int(b["doc_count"])) for b in answer[name]["buckets"]]
+        for name in FACETS
+    }
 
 
 def _facet_lists(

@@ -218,11 +218,15 @@ def document(
         "modified": _seconds(doc.get("modified")),
     }
     parts: dict[str, list[str]] = {}
+    written: set[str] = set()  # the record's own languages (indicator labels are not its own)
 
-    labels = (("body", lang, text) for lang, text in indicator_labels(doc))
-    for part, lang, text in (*texts(doc), *labels):
+    for part, lang, text in texts(doc):
+        written.add(lang)
         analyser = analysis.analyser_of(lang)
         parts.setdefault(f"{part}_{analyser}", []).append(analysis.prepare(text, analyser))
+    for lang, text in indicator_labels(doc):
+        analyser = analysis.analyser_of(lang)
+        parts.setdefault(f"body_{analyser}", []).append(analysis.prepare(text, analyser))
     fields.update(parts)
 
     kind = doc.get("type", "")
@@ -244,7 +248,7 @@ def document(
         "sdg_target": [s for s in sdgs if s not in goals],
         "year": [year] if year else [],
         "published": [y] if (y := year_of(doc.get("issued"))) else [],
-        "language": languages(doc),
+        "language": sorted(written),
     }
     fields.update({name: values for name, values in facets.items() if values})
     return _encode(fields)

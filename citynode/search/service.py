@@ -30,8 +30,9 @@ INDEX_DIR: Final = "search-index"
 #: How long an API write waits for its record to be searchable before answering without it.
 SEARCHABLE_WITHIN: Final = 5.0
 #: Log entries per index commit while catching up: a tantivy commit writes and syncs a segment,
-#: so fewer, bigger commits build faster and leave fewer segments to merge.
-INDEX_BATCH: Final = 5000
+#: so fewer, bigger commits build faster and leave fewer segments to merge. The indexer streams
+#: a batch (indexer.py): its memory is the stored bytes of the batch, ~25 MB.
+INDEX_BATCH: Final = 10_000
 #: How long `serve` waits for the index writer held by a one-shot command.
 SERVE_WAIT: Final = 30.0
 
@@ -49,7 +50,9 @@ class SearchService:
         self.searching = Searching(node.db, engine, keys=node.known_keys)
         self.following: Following | None = None
         if engine.writable:
-            self.following = Following(node.db, Indexer(node.db, engine), batch=INDEX_BATCH)
+            self.following = Following(
+                node.db, Indexer(node.db, engine), batch=INDEX_BATCH, leads=True
+            )
 
     @classmethod
     def open(cls, node: Node, *, writable: bool = True) -> SearchService:

@@ -46,6 +46,10 @@ class Database:
         #: Called after every committed write (the change log's followers wake here; see
         #: storage/log.py). A listener must be cheap and must not block.
         self.commit_listeners: list[Callable[[], None]] = []
+        #: Bulk writes under way in this process (a peer's pull with more pages to come) and
+        #: when the last one ended: followers wait for them (storage/log.py `bulk_writing`).
+        self.bulk_writers = 0
+        self.bulk_ended_at = 0.0
 
     @classmethod
     async def open(cls, path: Path) -> Database:

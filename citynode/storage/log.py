@@ -19,6 +19,22 @@ Rules for a follower:
 - The follower persists its position where it persists its view, atomically with it when the
   view allows it; `Positions` (a table in the node's database) is there for views that have no
   better place.
+
+Bulk writes come first. While a peer's pull has more pages to come (`bulk_writing`, held by
+the federation worker), the followers' loops wait instead of applying, for at most
+`MAX_DEFER_SECONDS` behind the head: the views (search index, SPARQL store, facts) cost more
+CPU per record than verifying and storing it, and on two cores applying them during a cold
+sync made ingest 5x slower (bench/RESULTS.md "Ingest"). They then catch up in big batches, which
+is also cheaper per record. A reader waiting for its own write (`caught_up`, an API publish
+waiting to be searchable) is never kept waiting by this: a follower with a waiter applies at
+once. `step()` (tests, one-shot commands) never waits.
+
+Views people wait for come before the others. A `Following(..., leads=True)` (the search index,
+whose lag bounds "published to searchable", and push notices to peers) never waits for the
+other followers; those (SPARQL store, facts) wait while a leading one of the same database is
+catching up, for at most `MAX_DEFER_SECONDS` from the end of the bulk writes that put them
+behind: after a cold sync, the index catches up first instead of sharing two cores with views
+several times costlier per record (bench/RESULTS.md "Search engine", "Ingest").
 """
 
 from __future__ import annotations
@@ -27,7 +43,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Final, Protocol
 
 import aiosqlite
@@ -45,6 +62,12 @@ POLL_INTERVAL: Final = 0.25
 BATCH: Final = 1000
 #: After a failed batch, wait this long before trying it again (the failure is logged).
 RETRY_SECONDS: Final = 1.0
+#: The longest a follower waits for bulk writes while behind the head (then it applies anyway:
+#: a long sync must not leave search minutes stale).
+MAX_DEFER_SECONDS: Final = 30.0
+#: Bulk writes are taken as going on for this long after the last one ended (the worker starts
+#: a pull's next turn a moment later).
+BULK_GRACE_SECONDS: Final = 0.5
 
 
 async def head(conn: aiosqlite.Connection) -> int:
@@ -55,6 +78,25 @@ async def head(conn: aiosqlite.Connection) -> int:
 async def after(conn: aiosqlite.Connection, position: int, limit: int) -> list[StoredRecord]:
     """The current version of every record stored after `position`, in log order."""
     return await store.changes(conn, position, limit)
+
+
+@contextlib.contextmanager
+def bulk_writing(db: Database) -> Iterator[None]:
+    """Mark a bulk write under way (a multi-page pull): followers wait for it (module docstring)."""
+    db.bulk_writers += 1
+    try:
+        yield
+    finally:
+        db.bulk_writers -= 1
+        db.bulk_ended_at = time.monotonic()
+
+
+def bulk_writes_under_way(db: Database) -> bool:
+    return db.bulk_writers > 0 or time.monotonic() - db.bulk_ended_at < BULK_GRACE_SECONDS
+
+
+#: The running leading followings of each database (module docstring).
+_LEADING: weakref.WeakKeyDictionary[Database, set[Following]] = weakref.WeakKeyDictionary()
 
 
 class Follower(Protocol):
@@ -92,8 +134,10 @@ class Following:
         batch: int = BATCH,
         poll_interval: float = POLL_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        leads: bool = False,
     ) -> None:
         self.db = db
+        self.leads = leads
         self.follower = follower
         self.batch = batch
         self.poll_interval = poll_interval
@@ -103,7 +147,12 @@ class Following:
         self._position = 0
         self._head = 0
         self._behind_since: float | None = None
+        #: The same moment on the monotonic clock the bulk-write marks use (`clock` may be a
+        #: test's own).
+        self._behind_mono: float | None = None
         self._task: asyncio.Task[None] | None = None
+        #: Readers waiting in `caught_up`: while any waits, bulk writes do not hold this back.
+        self._waiters = 0
 
     def wake(self) -> None:
         """Something was committed: look at the log now (cheap, never blocks)."""
@@ -112,30 +161,37 @@ class Following:
     async def start(self) -> None:
         self._position = await self.follower.position()
         self.db.commit_listeners.append(self.wake)
+        if self.leads:
+            _LEADING.setdefault(self.db, set()).add(self)
         self._task = asyncio.create_task(self._run(), name=f"follow-{self.follower.name}")
 
     async def close(self) -> None:
         with contextlib.suppress(ValueError):
             self.db.commit_listeners.remove(self.wake)
+        _LEADING.get(self.db, set()).discard(self)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
 
-    async def step(self) -> int:
+    async def step(self, *, yielding: bool = False) -> int:
         """Apply everything up to the head as it is now; the number of entries applied.
 
-        Tests and one-shot commands call this instead of running the loop.
+        Tests and one-shot commands call this instead of running the loop. `yielding` (the
+        loop): stop between batches while bulk writes go on (`deferring`).
         """
         applied = 0
         while True:
             self._head = await head(self.db.reader)
             if self._head <= self._position:
-                self._behind_since = None
+                self._behind_since = self._behind_mono = None
                 return applied
             if self._behind_since is None:
                 self._behind_since = self.clock()
+                self._behind_mono = time.monotonic()
+            if yielding and self.deferring():
+                return applied
             entries = await after(self.db.reader, self._position, self.batch)
             upto = entries[-1].seq if len(entries) == self.batch else self._head
             await self.follower.apply(entries, upto)
@@ -149,13 +205,37 @@ class Following:
 
         "Searches see their own writes": an API publish waits here for the indexer.
         """
+        self._waiters += 1
         self.wake()
         try:
             async with asyncio.timeout(within), self._progress:
                 await self._progress.wait_for(lambda: self._position >= position)
         except TimeoutError:
             return False
+        finally:
+            self._waiters -= 1
         return True
+
+    def deferring(self) -> bool:
+        """Wait for bulk writes, or for a leading follower to catch up, now? (Not with a reader
+        waiting, nor when too far behind.)"""
+        if self._waiters:
+            return False
+        behind = self._behind_mono
+        now = time.monotonic()
+        if bulk_writes_under_way(self.db):
+            return behind is None or now - behind < MAX_DEFER_SECONDS
+        if self.leads or not self._leader_behind():
+            return False
+        # Waiting for a leader: the bound runs from the end of the bulk writes that put both
+        # behind (a cold sync), not from its start, so the index gets its catch-up alone.
+        since = max(behind or now, self.db.bulk_ended_at)
+        return now - since < MAX_DEFER_SECONDS
+
+    def _leader_behind(self) -> bool:
+        return any(
+            f.running and f._head > f._position for f in _LEADING.get(self.db, ()) if f is not self
+        )
 
     @property
     def running(self) -> bool:
@@ -177,7 +257,7 @@ class Following:
     async def _run(self) -> None:
         while True:
             try:
-                await self.step()
+                await self.step(yielding=True)
             except Exception:  # a failing view must not stop the node; the batch is retried
                 log.exception("follower %s could not apply the log", self.follower.name)
                 await asyncio.sleep(RETRY_SECONDS)
