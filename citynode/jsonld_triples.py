@@ -34,7 +34,6 @@ _SKIP: Final = frozenset({"@context", "id", "type", "proof"})
 #: Characters an IRI may not hold (RDF 1.1 N-Triples, IRIREF), and a BCP 47-shaped tag.
 _BAD_IRI: Final = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANGUAGE: Final = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
-_NEEDS_ESCAPE: Final = re.compile(r'[\\"\n\r]')
 #: Blank node labels unique across processes and calls (a label names the same node in every
 #: file Oxigraph loads into one store).
 _BLANK_PREFIX: Final = f"_:r{uuid.uuid4().hex[:12]}n"
@@ -67,11 +66,29 @@ _LOCAL_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
 def _shorten(iri: str, prefixes: dict[str, str]) -> str:
-    """`http://purl.org/dc/terms/title` -> `dcterms:title` where a prefix fits, else `<iri>`."""
-    for name, namespace in prefixes.items():
-        if iri.startswith(namespace) and _LOCAL_NAME.match(iri[len(namespace) :]):
-            return f"{name}:{iri[len(namespace) :]}"
+    """`http://purl.org/dc/terms/title` -> `dcterms:title` where a prefix fits, else `<iri>`.
+
+    Every context prefix ends with `#` or `/` and a local name holds neither, so the only
+    namespace that can fit is the IRI up to its last `#` or `/`: one dictionary look-up."""
+    cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+    name = _namespaces(tuple(prefixes.items())).get(iri[:cut])
+    if name is not None and _LOCAL_NAME.match(iri[cut:]):
+        return f"{name}:{iri[cut:]}"
     return f"<{iri}>"
+
+
+@cache
+def _namespaces(prefixes: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Namespace -> prefix (the first prefix named for it, as the prefix order goes)."""
+    found: dict[str, str] = {}
+    for name, namespace in prefixes:
+        found.setdefault(namespace, name)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _is_language(tag: str) -> bool:
+    return bool(_LANGUAGE.match(tag))
 
 
 @cache
@@ -138,7 +155,8 @@ _double: Final = vocab.canonical_double
 
 def _string(text: str) -> str:
     # N-Triples ECHAR escapes; four str.replace scans are ~20x faster than str.translate.
-    if _NEEDS_ESCAPE.search(text):
+    # Four scans for one character each (memchr) are faster than one regex over long texts.
+    if "\\" in text or '"' in text or "\n" in text or "\r" in text:
         text = (
             text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
         )
@@ -186,7 +204,7 @@ def _node(
             if not isinstance(value, dict):
                 raise _Unsupported
             for lang, texts in value.items():
-                if not isinstance(lang, str) or not _LANGUAGE.match(lang):
+                if not isinstance(lang, str) or not _is_language(lang):
                     raise _Unsupported
                 for text in texts if isinstance(texts, list) else [texts]:
                     if not isinstance(text, str):
@@ -281,7 +299,7 @@ def _turtle_node(node: dict[str, Any], later: list[str], depth: int) -> str:
             if not isinstance(value, dict):
                 raise _Unsupported
             for lang, texts in value.items():
-                if not isinstance(lang, str) or not _LANGUAGE.match(lang):
+                if not isinstance(lang, str) or not _is_language(lang):
                     raise _Unsupported
                 for text in texts if isinstance(texts, list) else [texts]:
                     if not isinstance(text, str):
