@@ -1,11 +1,13 @@
 """Figures for the open-data issue: SPARQL latency and the node's memory, dump throughput.
 
 A node's home is filled with `records` current records of 300 cities (the search corpus, plus
-two measurements per result), stored as ingest stores them (the SPARQL store and the dumps do
-not verify, so the records are not signed here). The SPARQL store is built by its change-log
-follower in this process (the rebuild rate), then `citynode serve` runs on the home as its own
-process and is measured from outside over HTTP, as a user would: query latency, the resident
-memory of the node and its query processes while they answer, and a full Turtle dump.
+two measurements per result naming an indicator of the shipped scheme, and the licence, shapes
+and roles a node writes into what it publishes), stored as ingest stores them (the SPARQL store
+and the dumps do not verify, so the records are not signed here). The SPARQL store is built by
+its change-log follower in this process (the rebuild rate), then `citynode serve` runs on the
+home as its own process and, once its other views have caught up with the log, is measured from
+outside over HTTP, as a user would: query latency, the resident memory of the node and its query
+processes while they answer, and a full Turtle dump.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from bench.node_bench import _config, free_port
 from bench.search_corpus import corpus
 from citynode.node import Node, create_home
 from citynode.opendata.sparql import Sparql
+from citynode.publishing import state_defaults
 from citynode.storage import records as store
 from citynode.storage.origins import put_origin
 from protocol.records import RECORD_CONTEXT
@@ -63,14 +66,24 @@ TYPICAL = {
   FILTER(lang(?title) = "es")
 } ORDER BY DESC(?modified) LIMIT 20""",
 }
-#: Heavier, for the record: an aggregate over every practice in the store.
-HEAVY = {
-    "practices per SDG target per city (all)": PREFIXES
-    + """SELECT ?target ?city (COUNT(?practice) AS ?n) WHERE {
-  ?practice cn:sdg ?target ; dcterms:publisher ?node . ?node foaf:name ?city .
-} GROUP BY ?target ?city""",
-}
-INDICATORS = ["Households connected", "People trained", "Public Wi-Fi points"]
+
+
+def readme_examples() -> dict[str, str]:
+    """The README's example queries as a reader copies them (heavier: over every practice or
+    every measurement in the store), measured for the record."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = [part.split("```", 1)[0] for part in readme.split("```sparql\n")[1:]]
+    names = ["README: practices per SDG target x city", "README: every indicator value, en"]
+    return dict(zip(names, blocks, strict=True))
+
+
+#: Indicators of the measurements: label, indicator of the shipped scheme, its UCUM unit.
+INDICATORS = [
+    ("Households connected", "households-connected", "{household}"),
+    ("People trained", "people-trained", "{person}"),
+    ("Public Wi-Fi points", "public-wifi-points", "{site}"),
+]
+INDICATOR_SCHEME = "https://w3id.org/citynode/indicator#"
 
 
 def _versions(size: int) -> Any:
@@ -80,13 +93,18 @@ def _versions(size: int) -> Any:
             doc["measurements"] = [
                 {
                     "type": "Measurement",
-                    "indicator": {"en": INDICATORS[(n + k) % len(INDICATORS)]},
+                    "indicator": {"en": label},
+                    "measures": INDICATOR_SCHEME + indicator,
                     "value": (n * 7 + k) % 5000,
                     "unit": "count",
+                    "unitCode": unit,
                     "period": "2023",
                 }
                 for k in range(2)
+                for label, indicator, unit in [INDICATORS[(n + k) % len(INDICATORS)]]
             ]
+        # What a node writes into every record it publishes (licence, shapes, roles).
+        state_defaults(doc)
         body = msgspec.json.encode(doc)
         version = store.NewVersion(
             id=doc["id"],
@@ -235,6 +253,25 @@ def serve(home: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
 
 
+def caught_up(base: str, within: float = 1800) -> float:
+    """Seconds until every change-log follower of the node (search index, facts, push notices,
+    SPARQL store) has applied the whole log, read from `/.well-known/citynode`.
+
+    A node that was just given 100k records builds its other views first, and measured then,
+    its queries share the two cores with that work (the first runs here did): the figures are
+    for a node in its steady state, after this.
+    """
+    started = time.monotonic()
+    while True:
+        _, body = _get(f"{base}/.well-known/citynode", "application/json")
+        lag = msgspec.json.decode(body)["index_lag"]
+        if all(view["entries"] == 0 for view in lag.values()):
+            return time.monotonic() - started
+        if time.monotonic() - started > within:
+            raise TimeoutError(f"the node's views did not catch up within {within:g} s: {lag}")
+        time.sleep(0.5)
+
+
 def run(size: int, rounds: int = 5) -> dict[str, Any]:
     # A SIGTERM (timeout, a user) still runs the cleanup below: the node it started stops too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -244,10 +281,11 @@ def run(size: int, rounds: int = 5) -> dict[str, Any]:
         built = asyncio.run(fill(home, size))
         process, base = serve(home)
         try:
+            catch_up = caught_up(base)
             idle = rss_bytes(process.pid)
             latencies = {}
             peak = idle
-            for name, query in {**TYPICAL, **HEAVY}.items():
+            for name, query in {**TYPICAL, **readme_examples()}.items():
                 latencies[name] = query_ms(base, query, rounds)
                 peak = max(peak, rss_bytes(process.pid))
             turtle = dump_rate(base, "/dumps/records.ttl?origin=all", process.pid)
@@ -261,6 +299,7 @@ def run(size: int, rounds: int = 5) -> dict[str, Any]:
         )
     return {
         **built,
+        "catch_up_seconds": catch_up,
         "engines": compared,
         "latencies": latencies,
         "rss_idle": idle,
@@ -282,9 +321,13 @@ def report(figures: dict[str, Any]) -> list[str]:
         f"SPARQL store built from the log  {figures['build_per_s']:>8,.0f} records/s "
         f"({figures['records']:,} records, store {figures['store_bytes'] / 1e6:,.0f} MB)",
     ]
+    lines.append(
+        f"serve: its other views (search index, facts, push) caught up with the log in "
+        f"{figures['catch_up_seconds']:,.0f} s; the figures below are measured after that"
+    )
     for name, (ms, rows) in figures["latencies"].items():
         typical = name in TYPICAL
-        target = "   (issue: <= 500 ms)" if typical else "   (heavier, for the record)"
+        target = "   (issue: <= 500 ms)" if typical else "   (for the record)"
         shown = f"{rows:>6,} rows" if isinstance(rows, int) else f"refused: {rows}"
         lines.append(f"  {name:<42}{ms:>8.0f} ms  {shown}{target}")
     lines.append(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import vocab
@@ -34,7 +34,6 @@ _SKIP: Final = frozenset({"@context", "id", "type", "proof"})
 #: Characters an IRI may not hold (RDF 1.1 N-Triples, IRIREF), and a BCP 47-shaped tag.
 _BAD_IRI: Final = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANGUAGE: Final = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
-_NEEDS_ESCAPE: Final = re.compile(r'[\\"\n\r]')
 #: Blank node labels unique across processes and calls (a label names the same node in every
 #: file Oxigraph loads into one store).
 _BLANK_PREFIX: Final = f"_:r{uuid.uuid4().hex[:12]}n"
@@ -46,13 +45,50 @@ class _Unsupported(Exception):
 
 
 class _Term:
-    __slots__ = ("coerce", "container", "datatype", "predicate")
+    __slots__ = ("coerce", "container", "datatype", "predicate", "turtle")
 
-    def __init__(self, predicate: str, coerce: str | None, container: str | None) -> None:
+    def __init__(
+        self,
+        predicate: str,
+        coerce: str | None,
+        container: str | None,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
         self.predicate = f"<{predicate}>"
+        self.turtle = _shorten(predicate, prefixes or {})  # as Turtle writes it (dcterms:title)
         self.coerce = coerce  # "@id", "@vocab", a datatype IRI, or None
         self.container = container
         self.datatype = f"<{coerce}>" if coerce is not None and not coerce.startswith("@") else None
+
+
+#: A prefixed name's local part that every Turtle parser reads (a subset of PN_LOCAL).
+_LOCAL_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _shorten(iri: str, prefixes: dict[str, str]) -> str:
+    """`http://purl.org/dc/terms/title` -> `dcterms:title` where a prefix fits, else `<iri>`.
+
+    Every context prefix ends with `#` or `/` and a local name holds neither, so the only
+    namespace that can fit is the IRI up to its last `#` or `/`: one dictionary look-up."""
+    cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+    name = _namespaces(tuple(prefixes.items())).get(iri[:cut])
+    if name is not None and _LOCAL_NAME.match(iri[cut:]):
+        return f"{name}:{iri[cut:]}"
+    return f"<{iri}>"
+
+
+@cache
+def _namespaces(prefixes: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Namespace -> prefix (the first prefix named for it, as the prefix order goes)."""
+    found: dict[str, str] = {}
+    for name, namespace in prefixes:
+        found.setdefault(namespace, name)
+    return found
+
+
+@lru_cache(maxsize=256)
+def _is_language(tag: str) -> bool:
+    return bool(_LANGUAGE.match(tag))
 
 
 @cache
@@ -91,6 +127,7 @@ def _table() -> tuple[dict[str, _Term], dict[str, str], dict[str, str]]:
             expand(definition["@id"]),
             expand(coerce) if coerce and not coerce.startswith("@") else coerce,
             container,
+            prefixes,
         )
     return properties, names, prefixes
 
@@ -118,7 +155,8 @@ _double: Final = vocab.canonical_double
 
 def _string(text: str) -> str:
     # N-Triples ECHAR escapes; four str.replace scans are ~20x faster than str.translate.
-    if _NEEDS_ESCAPE.search(text):
+    # Four scans for one character each (memchr) are faster than one regex over long texts.
+    if "\\" in text or '"' in text or "\n" in text or "\r" in text:
         text = (
             text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
         )
@@ -166,7 +204,7 @@ def _node(
             if not isinstance(value, dict):
                 raise _Unsupported
             for lang, texts in value.items():
-                if not isinstance(lang, str) or not _LANGUAGE.match(lang):
+                if not isinstance(lang, str) or not _is_language(lang):
                     raise _Unsupported
                 for text in texts if isinstance(texts, list) else [texts]:
                     if not isinstance(text, str):
@@ -201,6 +239,100 @@ def statements(document: dict[str, Any]) -> list[str] | None:
     except _Unsupported:
         return None
     return out
+
+
+def turtle(document: dict[str, Any]) -> str | None:
+    """The record's triples as Turtle (RDF 1.1 Turtle), or None when a JSON-LD processor must
+    read the record (as `statements`). Written straight from the JSON, not from N-Triples: one
+    block for the record, its predicates and IRIs with the context's prefixes (declared once at
+    the head of the file), nested values as `[ ... ]` blank nodes (Turtle 2.6: the same triples
+    as labelled blank nodes), a nested node with an IRI of its own in a block of its own."""
+    context = document.get("@context")
+    if context not in ([CONTEXT_URL, vocab.DATA_INTEGRITY_CONTEXT_URL], [CONTEXT_URL]):
+        return None
+    later: list[str] = []
+    try:
+        subject = turtle_term(_iri(document["id"]))
+        body = _turtle_node(document, later, 1)
+    except (_Unsupported, KeyError):
+        return None
+    if not body:
+        return "".join(later)  # a record with no triples of its own
+    return f"{subject} {body} .\n" + "".join(later)
+
+
+@lru_cache(maxsize=4096)
+def _turtle_iri(value: str, vocab_term: bool = False) -> str:
+    """An IRI value (`@id`, or with `vocab_term` a `@vocab` term) as Turtle writes it; the same
+    few themes, SDG targets, publishers and licences come back in every record."""
+    return turtle_term(_iri(value, _table()[1] if vocab_term else None))
+
+
+@lru_cache(maxsize=8192)
+def turtle_term(term: str) -> str:
+    """An N-Triples term as Turtle writes it: `<http://purl.org/dc/terms/title>` ->
+    `dcterms:title` where a context prefix fits (literals and blank nodes as they are)."""
+    if not term.startswith("<"):
+        return term
+    return _shorten(term[1:-1], _table()[2])
+
+
+def _turtle_node(node: dict[str, Any], later: list[str], depth: int) -> str:
+    """A node's predicate-object list (Turtle 2.3), checked by the same rules as `_node`."""
+    properties = _table()[0]
+    if "@id" in node or "@type" in node or "@value" in node or "@graph" in node:
+        raise _Unsupported
+    parts: list[str] = []
+    kinds = node.get("type", [])
+    for kind in kinds if isinstance(kinds, list) else [kinds]:
+        if not isinstance(kind, str):
+            raise _Unsupported
+        parts.append("a " + _turtle_iri(kind, True))
+    for key, value in node.items():
+        if key in _SKIP or value is None:
+            continue
+        term = properties.get(key)
+        if term is None:
+            raise _Unsupported
+        predicate = term.turtle
+        if term.container == "@language":
+            if not isinstance(value, dict):
+                raise _Unsupported
+            for lang, texts in value.items():
+                if not isinstance(lang, str) or not _is_language(lang):
+                    raise _Unsupported
+                for text in texts if isinstance(texts, list) else [texts]:
+                    if not isinstance(text, str):
+                        raise _Unsupported
+                    parts.append(f"{predicate} {_string(text)}@{lang}")
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if item is None:
+                continue
+            if isinstance(item, dict):
+                obj = _turtle_nested(item, later, depth + 1)
+            elif term.coerce == "@id" and isinstance(item, str):
+                obj = _turtle_iri(item)
+            elif term.coerce == "@vocab" and isinstance(item, str):
+                obj = _turtle_iri(item, True)
+            else:
+                obj = _literal(item, term.datatype)
+            parts.append(f"{predicate} {obj}")
+    return (" ;\n" + "    " * depth).join(parts)
+
+
+def _turtle_nested(node: dict[str, Any], later: list[str], depth: int) -> str:
+    """The object that stands for a nested node: `[ ... ]`, or its IRI (its block goes after)."""
+    if "id" in node:
+        subject = turtle_term(_iri(node["id"]))
+        body = _turtle_node(node, later, 1)
+        if body:
+            later.append(f"{subject} {body} .\n")
+        return subject
+    body = _turtle_node(node, later, depth)
+    if not body:
+        return "[]"
+    return f"[\n{'    ' * depth}{body}\n{'    ' * (depth - 1)}]"
 
 
 @cache

@@ -4,14 +4,16 @@ to drafts.
 Out: a record's triples are read from the context's term table (`jsonld_triples.py`, checked
 against a JSON-LD processor on every sample record, and against pyld in tests/test_rdf_pyld.py;
 records of another shape go through Oxigraph's JSON-LD parser, ~0.4 ms a record, itself ~10x
-faster than rdflib's) as N-Triples statements, the one form every output is written from:
-N-Triples, N-Quads (a graph name added), Turtle (statements grouped by subject, IRIs with the
-context's prefixes), a chunk of records at a time, so a dump of the whole replica runs in
+faster than rdflib's) as N-Triples statements, which N-Triples and N-Quads (a graph name
+added) are written from; Turtle is written by the same term table straight from the JSON
+(`jsonld_triples.turtle`: one block per record, nested values as `[ ... ]`, IRIs with the
+context's prefixes; twice as fast as regrouping the statements, which is what records of
+another shape get). A chunk of records at a time, so a dump of the whole replica runs in
 constant memory (`stream`). Literals keep the signed JSON's lexical forms (a `Z` date stays
 `Z`; numbers take JSON-LD's forms). N-Quads also carry each record's proof, in the named graph
 JSON-LD puts it in (`proof_nquads`); Turtle and N-Triples have no named graphs, so they hold the
 record's own triples only. The SPARQL store (opendata/sparql_view.py) loads the same statements
-(`record_nquads`, without the proof graph): a dump, a negotiated record and a SPARQL answer
+(without the proof graph): a dump, a negotiated record and a SPARQL answer
 always hold the same record triples.
 In: Turtle drafts are still read with rdflib (imports are small and need its graph API).
 Contexts are never fetched: the bundled copies replace every context URL before parsing.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Iterator
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, Final
 
 import msgspec
@@ -156,7 +158,14 @@ def serialize_chunk(documents: list[dict[str, Any]], fmt: str, *, first: bool) -
     if fmt == "nt":
         return "".join(f"{s} .\n" for d in documents for s in record_statements(d)).encode()
     head = _turtle_prefixes() if first else ""
-    return (head + "".join(_turtle(record_statements(d)) for d in documents)).encode("utf-8")
+    return (head + "".join(_record_turtle(d) for d in documents)).encode("utf-8")
+
+
+def _record_turtle(document: dict[str, Any]) -> str:
+    """A record as Turtle: written from the term table where its shape allows it, else from
+    the JSON-LD processor's statements."""
+    fast = jsonld_triples.turtle(document)
+    return fast if fast is not None else _turtle(processor_statements(document))
 
 
 @cache
@@ -164,19 +173,7 @@ def _turtle_prefixes() -> str:
     return "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in _prefixes().items()) + "\n"
 
 
-_LOCAL_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-@lru_cache(maxsize=8192)
-def _short(term: str) -> str:
-    """`<http://purl.org/dc/terms/title>` -> `dcterms:title` where a context prefix fits."""
-    if not term.startswith("<"):
-        return term
-    iri = term[1:-1]
-    for name, namespace in _prefixes().items():
-        if iri.startswith(namespace) and _LOCAL_NAME.match(iri[len(namespace) :]):
-            return f"{name}:{iri[len(namespace) :]}"
-    return term
+_short = jsonld_triples.turtle_term
 
 
 def _turtle(statements: list[str]) -> str:

@@ -86,6 +86,32 @@ def test_the_term_table_reader_gives_what_a_jsonld_processor_gives(
         assert isomorphic(graph(fast), graph(rdf.processor_statements(record))), record["id"]
 
 
+@pytest.mark.parametrize("records", [sample_records(), corpus_records()], ids=["samples", "corpus"])
+def test_turtle_written_from_the_term_table_holds_the_statements(
+    records: list[dict[str, Any]],
+) -> None:
+    tricky = {
+        **sample_records()[0],
+        "title": {"es": 'Dijo "hola"\\ y\nse fue\r', "pt-BR": "ok"},
+        # A nested node with an IRI of its own (a block of its own) and an empty one (`[]`).
+        "funders": [{"type": "Organisation", "id": "https://ror.org/01abc", "name": {"en": "F"}}],
+        "areas": [{}],
+    }
+    for record in [*records, tricky]:
+        turtle = jsonld_triples.turtle(record)
+        assert turtle is not None, record["id"]
+        head = rdf.serialize_chunk([], "turtle", first=True).decode()
+        got = Graph().parse(data=head + turtle, format="turtle")
+        statements = jsonld_triples.statements(record)
+        assert statements is not None
+        expected = Graph().parse(data="".join(f"{s} .\n" for s in statements), format="nt")
+        assert isomorphic(got, expected), record["id"]
+    assert "dcterms:title" in turtle and "<https://ror.org/01abc> a org:Organization" in turtle
+    unknown = {**sample_records()[0], "title": {"@value": "x"}}
+    assert jsonld_triples.turtle(unknown) is None  # the processor's, as for statements
+    assert Graph().parse(data=rdf.serialize([unknown], "turtle").decode(), format="turtle")
+
+
 def test_a_shape_the_reader_does_not_know_goes_to_the_processor() -> None:
     record = {**sample_records()[0], "title": {"@value": "x"}}
     assert jsonld_triples.statements(record) is None

@@ -183,7 +183,9 @@ def _too_large(request: QueryRequest) -> QueryAnswer:
 
 def evaluate(store: ox.Store, request: QueryRequest) -> QueryAnswer:
     """Run one query against an open store and write its answer (in the worker process)."""
-    kwargs: dict[str, Any] = {"use_default_graph_as_union": not request.default_graphs}
+    # The store's default graph holds every record (sparql_view.py): a query reads it as it is
+    # stored unless the request names its own dataset (Protocol 2.1.4).
+    kwargs: dict[str, Any] = {}
     if request.default_graphs:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
     if request.named_graphs:

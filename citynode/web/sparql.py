@@ -2,8 +2,9 @@
 
 - Query: `GET /sparql?query=...`, `POST` with `application/x-www-form-urlencoded` (`query=`) or
   `application/sparql-query` (the query as the body) (Protocol 2.1.1-2.1.3); `default-graph-uri`
-  and `named-graph-uri` choose the dataset (2.1.4). Without them the default graph is the union
-  of every record's graph (each record is the named graph of its id).
+  and `named-graph-uri` choose the dataset (2.1.4). Without them the default graph holds every
+  record's triples and the cities they come from; the named graph `<{base}/sparql#dataset>`
+  says what the store reflects (opendata/sparql_view.py).
 - Answers by content negotiation: SELECT and ASK as SPARQL JSON (the default), XML, CSV, TSV;
   CONSTRUCT and DESCRIBE as Turtle (the default), JSON-LD, N-Triples, RDF/XML. `format=` (or
   `output=`) names a format for clients that cannot set Accept.
@@ -199,22 +200,28 @@ def service_description(request: web.Request) -> web.Response:
     rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     dataset = ox.BlankNode()
     default_graph = ox.BlankNode()
+    about = ox.BlankNode()
     triples = [
         ox.Triple(me, rdf_type, sd("Service")),
         ox.Triple(me, sd("endpoint"), me),
         ox.Triple(me, sd("supportedLanguage"), sd("SPARQL11Query")),
-        ox.Triple(me, sd("feature"), sd("UnionDefaultGraph")),
         ox.Triple(me, sd("defaultDataset"), dataset),
         ox.Triple(dataset, rdf_type, sd("Dataset")),
         ox.Triple(dataset, sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, rdf_type, sd("Graph")),
+        ox.Triple(dataset, sd("namedGraph"), about),
+        ox.Triple(about, rdf_type, sd("NamedGraph")),
+        ox.Triple(about, sd("name"), ox.NamedNode(f"{base}/sparql#dataset")),
         ox.Triple(
             me,
             ox.NamedNode("http://purl.org/dc/terms/description"),
             ox.Literal(
                 f"Read-only SPARQL over the practice records held by {node.config.node.name}'s "
-                "node (its own and its peers'); each record is the named graph of its id, and "
-                "the default graph is their union. Updates and SERVICE are refused; a query "
+                "node (its own and its peers'): the default graph holds every record's triples "
+                "(about its id, nested values as blank nodes under it) and the cities they come "
+                "from (foaf:name, vcard:country-name, foaf:homepage); the named graph "
+                f"<{base}/sparql#dataset> holds the change-log position the store reflects. "
+                "Updates and SERVICE are refused; a query "
                 f"runs at most {node.config.opendata.sparql_timeout_seconds:g} s and returns at "
                 f"most {node.config.opendata.sparql_max_rows:,} rows.",
                 language="en",
