@@ -10,13 +10,33 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from tests.browser.browser import context, launch, sign_in
 from tests.browser.demo_federation import start_demo
 from tests.browser.pages import PAGE_TYPES
 
 EXTRA_LANGUAGES = {"home": ("en", "pt"), "practice": ("en", "pt")}
+#: Chromium captures at most 16,384 device pixels in one screenshot: a longer page (the
+#: ontology lists every term) is written in parts, top to bottom.
+MAX_CAPTURE_PX = 16_000
+
+
+def _capture(view: Page, folder: Path, name: str, scale: int) -> list[Path]:
+    height = int(view.evaluate("document.documentElement.scrollHeight"))
+    width = int(view.evaluate("document.documentElement.scrollWidth"))
+    part = MAX_CAPTURE_PX // scale
+    if height <= part:
+        path = folder / f"{name}.png"
+        view.screenshot(path=str(path), full_page=True)
+        return [path]
+    paths = []
+    for number, top in enumerate(range(0, height, part), start=1):
+        path = folder / f"{name}-part{number}.png"
+        clip = {"x": 0, "y": top, "width": width, "height": min(part, height - top)}
+        view.screenshot(path=str(path), full_page=True, clip=clip)
+        paths.append(path)
+    return paths
 
 
 def main(folder: Path) -> int:
@@ -38,12 +58,12 @@ def main(folder: Path) -> int:
                             view.goto(f"{demo.url()}/{lang}{kind.path(demo)}")
                             if kind.then is not None:
                                 kind.then(view)
-                            path = folder / f"{kind.name}-{lang}-{width}.png"
-                            view.screenshot(path=str(path), full_page=True)
+                            name = f"{kind.name}-{lang}-{width}"
+                            for path in _capture(view, folder, name, 2 if phone else 1):
+                                print(path)
                             view.close()
                             if shot is not made:
                                 shot.close()
-                            print(path)
                     made.close()
                 browser.close()
         finally:
