@@ -11,7 +11,9 @@ Usage: python -m tests.contract_run WORKDIR   (exit status 0: no failure in any 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from citynode.imports.files import read_drafts
 from citynode.node import Node, create_home
 from citynode.storage.records import now_utc
 from citynode.storage.tokens import add_token, new_token
+from citynode.workers import PR_SET_PDEATHSIG
 
 #: Checks over every answer: no 5xx, the documented status codes, media types and schemas,
 #: auth that is really required. Not `positive_data_acceptance`: a body can fit the schema and
@@ -121,14 +124,21 @@ def _schemathesis(port: int, work: Path, options: list[str], headers: list[str])
     return subprocess.run(command, cwd=work, env={**os.environ, **hooks}, check=False).returncode
 
 
+def _die_with_parent() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def main() -> int:
     work = Path(sys.argv[1])
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     port = _free_port()
     token = asyncio.run(_prepare(work / "node", port))
+    # The node and the signer die with this process: when the test's timeout kills it, no
+    # `serve` is left behind in the namespace (prctl PR_SET_PDEATHSIG, as citynode/workers.py).
     server = subprocess.Popen(
         [sys.executable, "-m", "citynode.cli", "serve", "--home", str(work / "node")],
         stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     signer_port = _free_port()
     signer = subprocess.Popen(
@@ -140,6 +150,7 @@ def main() -> int:
             str(signer_port),
         ],
         cwd=REPO,
+        preexec_fn=_die_with_parent,
     )
     failed = 0
     try:

@@ -26,6 +26,7 @@ from citynode.storage.origins import all_origins
 from citynode.storage.overview import results_of
 from citynode.storage.peers import get_peer
 from citynode.web import record_fields
+from citynode.web.comparisons import caught_up as facts_caught_up
 from citynode.web.contract import Routes
 from citynode.web.keys import NODE, SEARCH
 from citynode.web.practice_views import charts_of, is_marked
@@ -121,6 +122,9 @@ async def practice_values(
     origins = await all_origins(conn)
     lang = page.lang
     kind = str(document.get("type", row.type))
+    # Links and results come from the facts view, which may hold back behind bulk writes or
+    # the search index (storage/log.py): let it reach what is stored, as the API does.
+    await facts_caught_up(request)
     links = await relations(node.db, row.id) if kind != "Tombstone" else None
     results: list[dict[str, Any]] = []
     if kind in PRACTICE_TYPES:
