@@ -1,7 +1,10 @@
 """A previous release of citynode, built from its git tag into a cached virtual environment, and
 run as a real `citynode serve` process beside the nodes of the current code.
 
-The venv is built once per (tag commit, the tag's own requirements.lock) under `.cache/releases/`
+A release is named by its tag and pinned to its commit here (RELEASES): a clone made without
+tags (CI's, a fork's) still has the commit in its history, and a tag that moved is caught.
+
+The venv is built once per (release commit, its own requirements.lock) under `.cache/releases/`
 in the repository (git-ignored), from the tag's own lock file, so the old node runs exactly the
 dependencies it was released with; later runs reuse it, so the suite stays fast.
 """
@@ -25,20 +28,24 @@ import msgspec
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "releases"
 
+# Each published release and the commit it was cut from (the tag points at the same commit).
+RELEASES = {"v0.1.0": "e9707d41b58b3aef1646812a20c022ffde391f93"}
+
 
 def _git(*args: str) -> bytes:
     done = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(
             f"git {' '.join(args)} failed: {done.stderr.decode(errors='replace').strip()} "
-            "(the mixed-version test needs the release tag in this clone: git fetch --tags)"
+            "(the mixed-version test needs the release's commit in this clone's history: a full "
+            "clone, not a shallow one; git fetch --unshallow)"
         )
     return done.stdout
 
 
 def release_venv(tag: str) -> Path:
     """The `citynode` executable of release `tag`, building its venv on first use."""
-    commit = _git("rev-list", "-n", "1", tag).decode().strip()
+    commit = _release_commit(tag)
     lock = _git("show", f"{commit}:requirements.lock")
     key = hashlib.sha256(commit.encode() + lock).hexdigest()[:16]
     home = CACHE / f"{tag}-{key}"
@@ -61,6 +68,18 @@ def release_venv(tag: str) -> Path:
     _quiet([*pip, "--no-deps", str(source)])
     (home / "ready").write_text(commit + "\n")
     return executable
+
+
+def _release_commit(tag: str) -> str:
+    commit = RELEASES[tag]
+    _git("cat-file", "-e", f"{commit}^{{commit}}")
+    tagged = subprocess.run(
+        ["git", "-C", str(REPO), "rev-list", "-n", "1", f"refs/tags/{tag}"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if tagged.returncode == 0 and tagged.stdout.strip() != commit:
+        raise RuntimeError(f"tag {tag} points at {tagged.stdout.strip()}, not the release {commit}")
+    return commit
 
 
 def _quiet(command: list[str]) -> None:
