@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist): one per core by default.
+TEST_WORKERS ?= auto
 
 .PHONY: demo test bench soak lint setup clean spec browser screenshots messages
 
@@ -26,7 +28,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
 	sh deploy/ensure-nginx.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Debian's chromium for the browser tests (tests/browser/), installed when missing.
 browser:

@@ -14,9 +14,16 @@ BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests last: Playwright's sync API runs its own event loop in the main thread
-    while the browser is open, and asyncio tests cannot start a loop beside it."""
+    """The browser tests last, and together: Playwright's sync API runs its own event loop in
+    the main thread while the browser is open, and asyncio tests cannot start a loop beside it.
+
+    Under pytest-xdist (`make test`: `--dist loadgroup --no-loadscope-reorder`) the group goes
+    whole to one worker and, being last in the queue, nothing is sent to that worker after it.
+    """
     items.sort(key=lambda item: BROWSER_TESTS in Path(str(item.path)).parents)
+    for item in items:
+        if BROWSER_TESTS in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ DID the generated requests name (`POST /api/peers {"url": "http://203.0.113.9"}`
 naming `did:web:example.org`), the node's outbound requests cannot leave the machine, and the
 node and schemathesis still talk over 127.0.0.1.
 
-Usage: python -m tests.contract_run WORKDIR   (exit status 0: no failure in any run)
+Usage: python -m tests.contract_run WORKDIR PART   (PART one of PARTS; exit status 0: no failure)
+
+The run is cut into parts, each with a node of its own, so the suite's workers share them out.
 """
 
 from __future__ import annotations
@@ -47,10 +49,19 @@ FREE_TEXT = (
     r"|^(/\{lang\})?/(search|practice|city|compare|editor(/.*)?|operator(/.*)?|vocab/ontology)?$"
     r"|^/\{lang\}/records/\{slug\}$"
 )
-RUNS = (
-    (("--exclude-path-regex", FREE_TEXT), CHECKS),
-    (("--include-path-regex", FREE_TEXT), CHECKS.replace("negative_data_rejection,", "")),
-)
+TYPED = (("--exclude-path-regex", FREE_TEXT), CHECKS)
+TEXT = (("--include-path-regex", FREE_TEXT), CHECKS.replace("negative_data_rejection,", ""))
+#: Each part: the operations it selects, the checks, and whether it sends the editor token.
+#: "fed-signed" runs the /fed/ routes once more, each request signed by a peer
+#: (tests/contract_signer.py), so the generated messages reach the decoders behind the
+#: signature check.
+PARTS = {
+    "typed": (TYPED, False),
+    "free-text": (TEXT, False),
+    "typed-token": (TYPED, True),
+    "free-text-token": (TEXT, True),
+    "fed-signed": ((("--include-path-regex", "^/fed/"), CHECKS), False),
+}
 MAX_EXAMPLES = os.environ.get("CITYNODE_CONTRACT_EXAMPLES", "25")
 REPO = Path(__file__).resolve().parent.parent
 
@@ -129,45 +140,39 @@ def _die_with_parent() -> None:
 
 
 def main() -> int:
-    work = Path(sys.argv[1])
+    work, part = Path(sys.argv[1]), sys.argv[2]
+    (selection, checks), with_token = PARTS[part]
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     port = _free_port()
     token = asyncio.run(_prepare(work / "node", port))
     # The node and the signer die with this process: when the test's timeout kills it, no
     # `serve` is left behind in the namespace (prctl PR_SET_PDEATHSIG, as citynode/workers.py).
-    server = subprocess.Popen(
-        [sys.executable, "-m", "citynode.cli", "serve", "--home", str(work / "node")],
-        stdout=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
-    )
-    signer_port = _free_port()
-    signer = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.contract_signer",
-            f"http://127.0.0.1:{port}",
-            str(signer_port),
-        ],
-        cwd=REPO,
-        preexec_fn=_die_with_parent,
-    )
-    failed = 0
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "citynode.cli", "serve", "--home", str(work / "node")],
+            stdout=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+    ]
+    url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(port, server)
-        _wait_for(signer_port, signer)
-        token_header = [f"Authorization: Bearer {token}"]
-        for label, headers in (("without a token", []), ("with a token", token_header)):
-            for selection, checks in RUNS:
-                print(f"== schemathesis {' '.join(selection)}, {label}", flush=True)
-                failed |= _schemathesis(port, work, [*selection, "--checks", checks], headers)
-        # The /fed/ routes once more, each request signed by a peer (tests/contract_signer.py),
-        # so the generated messages reach the decoders behind the signature check.
-        print("== schemathesis --include-path-regex ^/fed/, signed", flush=True)
-        signed = ["--url", f"http://127.0.0.1:{signer_port}", "--include-path-regex", "^/fed/"]
-        failed |= _schemathesis(port, work, [*signed, "--checks", CHECKS], [])
+        _wait_for(port, processes[0])
+        if part == "fed-signed":
+            signer_port = _free_port()
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tests.contract_signer", url, str(signer_port)],
+                    cwd=REPO,
+                    preexec_fn=_die_with_parent,
+                )
+            )
+            _wait_for(signer_port, processes[1])
+            selection = ("--url", f"http://127.0.0.1:{signer_port}", *selection)
+        headers = [f"Authorization: Bearer {token}"] if with_token else []
+        print(f"== schemathesis {' '.join(selection)}, token: {with_token}", flush=True)
+        failed = _schemathesis(port, work, [*selection, "--checks", checks], headers)
     finally:
-        for process in (signer, server):
+        for process in reversed(processes):
             process.terminate()
             process.wait(timeout=30)
     return 1 if failed else 0

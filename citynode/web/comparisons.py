@@ -100,7 +100,7 @@ async def list_indicators(request: web.Request) -> web.Response:
     responses={200: Comparison},
     errors=(404,),
 )
-async def compare(request: web.Request) -> web.Response:
+async def compare_indicator(request: web.Request) -> web.Response:
     indicator = read_path(request, IndicatorPath).indicator
     await caught_up(request)
     return respond(await indicators.compare(request.app[NODE].db, indicator))

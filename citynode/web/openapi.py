@@ -82,6 +82,13 @@ def _parameters(kind: type[msgspec.Struct], where: str, components: dict[str, An
     return out
 
 
+def _operation_id(op: Operation) -> str:
+    """Unique in the document, as OpenAPI requires: a page served in the reader's language
+    (`/x`) and in a chosen one (`/{lang}/x`) share a handler, not an operation."""
+    chosen = "_in_language" if op.path.startswith("/{lang}/") else ""
+    return f"{op.method.lower()}_{op.handler.__name__}{chosen}"
+
+
 def document(operations: list[Operation], base_url: str) -> dict[str, Any]:
     kinds = _types(operations)
     refs, components = msgspec.json.schema_components(kinds, ref_template=_REF)
@@ -105,7 +112,7 @@ def document(operations: list[Operation], base_url: str) -> dict[str, Any]:
                 {"name": name, "in": "header", "description": what, "schema": {"type": "string"}}
             )
         entry: dict[str, Any] = {
-            "operationId": f"{op.method.lower()}_{op.handler.__name__}",
+            "operationId": _operation_id(op),
             "tags": [op.tag],
             "summary": op.summary,
             "responses": {
