@@ -46,7 +46,8 @@ from protocol.errors import (
     ProtocolError,
     UnknownKey,
 )
-from protocol.httpsig import DEFAULT_CLOCK_SKEW, TAG, read_signature, verify_request
+from protocol.httpsig.profile import DEFAULT_CLOCK_SKEW, TAG
+from protocol.httpsig.verification import read_signature, verify_request
 from protocol.messages import ChangesPage, InboxNotice
 from protocol.records import parse_record
 from tests.drafts import practice

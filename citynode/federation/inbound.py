@@ -33,7 +33,8 @@ from citynode.federation.errors import SignatureRefused
 from citynode.federation.keys import KeyCache
 from protocol.did import split_key_id
 from protocol.errors import MalformedSignature, ProtocolError
-from protocol.httpsig import TAG, read_signature, verify_request
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.verification import read_signature, verify_request
 from protocol.messages import MAX_REQUEST_BYTES
 
 #: Federation messages are small (a notice, a peer request, a digest request).

@@ -24,7 +24,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from protocol import proofs
 from protocol.did import KeyEntry, build_did_document, did_from_base_url, format_timestamp
 from protocol.digest import content_digest
-from protocol.httpsig import ALG, TAG, sign_components, sign_request, signature_base
+from protocol.httpsig.profile import ALG, TAG
+from protocol.httpsig.signature_base import signature_base
+from protocol.httpsig.signing import sign_components, sign_request
 from protocol.jcs import canonicalize
 from protocol.messages import (
     DigestRequest,
