@@ -27,8 +27,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
-from citynode.imports.csv_cells import EU_THEME_NS
-from citynode.imports.csv_records import (
+from citynode.imports.csv_columns import (
     MEASUREMENT_COLUMNS,
     MEASUREMENT_TEXTS,
     PRACTICE_COLUMNS,
@@ -37,6 +36,7 @@ from citynode.imports.csv_records import (
     RESULT_GROUP_COLUMNS,
     RESULT_TEXTS,
 )
+from citynode.imports.csv_terms import EU_THEME_NS
 from protocol.records import INDICATOR_NS, LANGUAGES, PRACTICE_TYPES, SDG_NS, THEME_NS
 
 #: The columns a replica export puts first.

@@ -2,8 +2,9 @@
 field in the editor's language.
 
 Cells are read by the same readers as the CSV import (`imports/csv_cells.py`: dates, periods,
-SDG codes, numbers, as clerks write them); what those refuse, and what the publisher then refuses
-(its error names the field), comes back as a message from the catalog on the field it concerns.
+numbers; `imports/csv_terms.py`: SDG codes; as clerks write them); what those refuse, and what
+the publisher then refuses (its error names the field), comes back as a message from the catalog
+on the field it concerns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import vocab
-from citynode.imports import csv_cells
+from citynode.imports import csv_cells, csv_terms
 from citynode.web import practice_form_parts as parts
 from citynode.web.views import N_
 from protocol.records import STATUS_NS
@@ -235,7 +236,7 @@ def _practice_fields(
     draft["themes"] = [t for t in chosen if t in known]
     if form.get("sdgs", "").strip():
         try:
-            draft["sdgs"] = csv_cells.read_sdgs(form["sdgs"])
+            draft["sdgs"] = csv_terms.read_sdgs(form["sdgs"])
         except csv_cells.CellError:
             errors["sdgs"] = "sdgs"
     for field in ("startDate", "endDate"):
