@@ -151,12 +151,41 @@ def form_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
     return values
 
 
-def _texts(form: Mapping[str, str], field: str, languages: list[str], limit: int) -> dict[str, str]:
-    return {
-        lang: form.get(f"{field}_{lang}", "").strip()
-        for lang in languages
-        if form.get(f"{field}_{lang}", "").strip()
-    }
+#: Form fields read by the CSV import's cell readers: (field, reader, message if refused).
+_PRACTICE_CELLS: Final = (
+    ("sdgs", csv_terms.read_sdgs, "sdgs"),
+    ("startDate", csv_cells.read_partial_date, "partial_date"),
+    ("endDate", csv_cells.read_partial_date, "partial_date"),
+)
+_RESULT_CELLS: Final = (
+    ("period", csv_cells.read_period, "period"),
+    ("progress", csv_cells.read_percent, "percent"),
+)
+
+
+def _cell(
+    text: str, reader: Callable[[str], Any], errors: dict[str, str], field: str, message: str
+) -> Any:
+    """`reader(text)`, or None with `message` on `field` when the reader refuses the text."""
+    try:
+        return reader(text)
+    except csv_cells.CellError:
+        errors[field] = message
+        return None
+
+
+def _read_cells(
+    form: Mapping[str, Any],
+    cells: tuple[tuple[str, Callable[[str], Any], str], ...],
+    draft: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The fields of `cells` the form fills, read into the draft (an empty field is left out)."""
+    for field, reader, message in cells:
+        if form.get(field, "").strip():
+            value = _cell(form[field], reader, errors, field, message)
+            if value is not None:
+                draft[field] = value
 
 
 def read_form(
@@ -184,7 +213,7 @@ def read_form(
     for field, _heading, long, required in TEXTS:
         if not practice and field not in RESULT_TEXTS:
             continue
-        texts = _texts(form, field, languages, _LONG if long else _SHORT)
+        texts = parts.form_texts(form, field, languages)
         if any(len(t) > (_LONG if long else _SHORT) for t in texts.values()):
             errors[f"{field}_{languages[0]}"] = "too_long"
         texts = parts.with_other_languages(texts, previous.get(field), languages)
@@ -234,17 +263,7 @@ def _practice_fields(
     if any(t not in known for t in chosen):
         errors["themes"] = "choice"
     draft["themes"] = [t for t in chosen if t in known]
-    if form.get("sdgs", "").strip():
-        try:
-            draft["sdgs"] = csv_terms.read_sdgs(form["sdgs"])
-        except csv_cells.CellError:
-            errors["sdgs"] = "sdgs"
-    for field in ("startDate", "endDate"):
-        if form.get(field, "").strip():
-            try:
-                draft[field] = csv_cells.read_partial_date(form[field])
-            except csv_cells.CellError:
-                errors[field] = "partial_date"
+    _read_cells(form, _PRACTICE_CELLS, draft, errors)
     website = form.get("website", "").strip()
     if website:
         if not re.match(r"^https?://[^\s/]+\S*$", website):
@@ -264,16 +283,7 @@ def _result_fields(
     if not result_of:
         errors["resultOf"] = "result_of"
     draft["resultOf"] = result_of
-    if form.get("period", "").strip():
-        try:
-            draft["period"] = csv_cells.read_period(form["period"])
-        except csv_cells.CellError:
-            errors["period"] = "period"
-    if form.get("progress", "").strip():
-        try:
-            draft["progress"] = csv_cells.read_percent(form["progress"])
-        except csv_cells.CellError:
-            errors["progress"] = "percent"
+    _read_cells(form, _RESULT_CELLS, draft, errors)
     measurements = []
     try:
         rows = min(int(form.get("measurement_rows", MEASUREMENT_ROWS)), 200)
@@ -281,7 +291,7 @@ def _result_fields(
         rows = MEASUREMENT_ROWS
     for index in range(rows):
         prefix = f"m{index}_"
-        names = _texts(form, f"{prefix}indicator", languages, _SHORT)
+        names = parts.form_texts(form, f"{prefix}indicator", languages)
         value, unit = form.get(prefix + "value", "").strip(), form.get(prefix + "unit", "").strip()
         period = form.get(prefix + "period", "").strip()
         measures = form.get(prefix + "measures", "").strip()
@@ -302,14 +312,12 @@ def _result_fields(
             measurement["measures"] = measures
         if unit_code:
             measurement["unitCode"] = unit_code[:100]
-        try:
-            measurement["value"] = csv_cells.read_number(value)
-        except csv_cells.CellError:
-            errors[prefix + "value"] = "number"
-        try:
-            measurement["period"] = csv_cells.read_period(period)
-        except csv_cells.CellError:
-            errors[prefix + "period"] = "period"
+        number = _cell(value, csv_cells.read_number, errors, prefix + "value", "number")
+        if number is not None:
+            measurement["value"] = number
+        when = _cell(period, csv_cells.read_period, errors, prefix + "period", "period")
+        if when is not None:
+            measurement["period"] = when
         role = form.get(prefix + "role", "observed")
         if role not in ROLES:
             errors[prefix + "role"] = "choice"

@@ -137,6 +137,14 @@ def with_other_languages(
     return {**{k: v for k, v in stored.items() if k not in languages}, **texts}
 
 
+def form_texts(
+    form: Mapping[str, Any], base: str, languages: list[str], limit: int | None = None
+) -> dict[str, str]:
+    """The texts of the inputs `<base>_<lang>` the form fills, by language (cut to `limit`)."""
+    found = {lang: str(form.get(f"{base}_{lang}", "")).strip() for lang in languages}
+    return {lang: text[:limit] for lang, text in found.items() if text}
+
+
 def concepts(scheme: str) -> list[str]:
     return [c.iri for c in vocab.in_scheme(CN + scheme)]
 
@@ -240,11 +248,7 @@ def _read_row(
     filled = False
     for part in rows.parts:
         if part.kind == "text":
-            texts = {
-                lang: str(form.get(name(rows, index, part, lang), "")).strip()[:400]
-                for lang in languages
-            }
-            texts = {lang: text for lang, text in texts.items() if text}
+            texts = form_texts(form, name(rows, index, part), languages, 400)
             if texts:
                 item[part.term] = texts
                 filled = True
@@ -308,11 +312,7 @@ def read_adaptation(
     further ones a record already had are kept as they were."""
     stored = [a for a in previous.get("adaptedFrom") or [] if isinstance(a, dict)]
     practice = str(form.get("adapted_practice", "")).strip()
-    changes = {
-        lang: str(form.get(f"adapted_changes_{lang}", "")).strip()[:20_000]
-        for lang in languages
-        if str(form.get(f"adapted_changes_{lang}", "")).strip()
-    }
+    changes = form_texts(form, "adapted_changes", languages, 20_000)
     if stored:
         changes = with_other_languages(changes, stored[0].get("changes"), languages)
     items = stored[1:]
