@@ -126,6 +126,26 @@ async def test_verified_signers_are_limited_after_the_check(
     assert (429, "too_many_requests") in statuses[3:], statuses
 
 
+async def test_a_429_says_when_to_retry(node_factory: Factory, hostile: Hostile) -> None:
+    # RFC 6585 section 4 and RFC 9110 section 10.2.3: the refusal carries Retry-After in whole
+    # seconds, which a peer's client waits out before it asks again (citynode/outbound.py).
+    a = await node_factory(
+        "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
+    )
+    url = f"{a.url}/fed/v1/changes"
+    refusals = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(6):
+            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
+                if response.status == 429:
+                    code = (await response.json())["code"]
+                    refusals.append((code, response.headers.get("Retry-After", "")))
+    assert refusals, "the signer was never limited"
+    for code, retry_after in refusals:
+        assert code == "too_many_requests", refusals
+        assert retry_after.isdigit() and int(retry_after) >= 1, refusals
+
+
 async def test_unknown_signers_cannot_make_the_node_fetch_without_bound(
     node_factory: Factory, hostile: Hostile, from_elsewhere: aiohttp.ClientSession
 ) -> None:
