@@ -1,8 +1,9 @@
 """Records as the CSV import templates: practices one row each, results one row per measurement.
 
-The inverse of `citynode/imports/csv_records.py`, written from the same column lists and term
-tables, so a file exported here imports again into the same records (`docs/csv-template.md`;
-tests/test_csv_round_trip.py) and a column added to the template is exported by the same change.
+The inverse of `citynode/imports/csv_records.py`, written from the same column lists
+(`csv_columns.py`) and term tables (`csv_terms.py`), so a file exported here imports again into
+the same records (`docs/csv-template.md`; tests/test_csv_round_trip.py) and a column added to
+the template is exported by the same change.
 `citynode export --format csv|results-csv` and the `/dumps/records.csv`, `/dumps/results.csv`
 routes both write through this module; rows are produced one record at a time (`rows`), so a
 dump of the whole replica is streamed, never held.
