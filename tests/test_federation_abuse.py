@@ -64,6 +64,17 @@ async def flood(
     return list(await asyncio.gather(*(one(n) for n in range(int(per_second * seconds)))))
 
 
+async def signed_gets(url: str, hostile: Hostile, times: int) -> list[tuple[int, str, str]]:
+    """Signed GETs one after the other: each answer's status, error code and Retry-After."""
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(times):
+            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
+                code = (await response.json())["code"] if response.status != 200 else ""
+                answers.append((response.status, code, response.headers.get("Retry-After", "")))
+    return answers
+
+
 async def test_forged_requests_naming_a_real_peer_do_not_starve_it(
     node_factory: Factory, hostile: Hostile, from_elsewhere: aiohttp.ClientSession
 ) -> None:
@@ -112,16 +123,7 @@ async def test_verified_signers_are_limited_after_the_check(
         "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
     )
     url = f"{a.url}/fed/v1/changes"
-    statuses = []
-    async with aiohttp.ClientSession() as session:
-        for _ in range(6):
-            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
-                statuses.append(
-                    (
-                        response.status,
-                        (await response.json())["code"] if response.status != 200 else "",
-                    )
-                )
+    statuses = [(status, code) for status, code, _ in await signed_gets(url, hostile, 6)]
     assert statuses[:3] == [(200, "")] * 3, statuses
     assert (429, "too_many_requests") in statuses[3:], statuses
 
@@ -133,13 +135,8 @@ async def test_a_429_says_when_to_retry(node_factory: Factory, hostile: Hostile)
         "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
     )
     url = f"{a.url}/fed/v1/changes"
-    refusals = []
-    async with aiohttp.ClientSession() as session:
-        for _ in range(6):
-            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
-                if response.status == 429:
-                    code = (await response.json())["code"]
-                    refusals.append((code, response.headers.get("Retry-After", "")))
+    answers = await signed_gets(url, hostile, 6)
+    refusals = [(code, retry_after) for status, code, retry_after in answers if status == 429]
     assert refusals, "the signer was never limited"
     for code, retry_after in refusals:
         assert code == "too_many_requests", refusals
