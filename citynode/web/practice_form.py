@@ -196,11 +196,10 @@ def read_form(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """(draft, errors by form field: catalog message ids) from a posted form; `previous` is the
     stored record being edited (what the form does not lay out is kept from it)."""
-    errors: dict[str, str] = {}
     previous = previous or {}
-    draft: dict[str, Any] = {
-        k: v for k, v in previous.items() if k not in MANAGED and k not in _SIGNED
-    }
+    kept = {k: v for k, v in previous.items() if k not in MANAGED and k not in _SIGNED}
+    reading = parts.FormReading(form, languages, previous, draft=kept, errors={})
+    draft, errors = reading.draft, reading.errors
     practice = kind != "Result"
     record_type = form.get("type", "") if practice else "Result"
     if record_type not in (*PRACTICE_TYPES, "Result"):
@@ -232,22 +231,18 @@ def read_form(
     if [f for f in editorial if f in text_fields]:
         draft["editorial"] = [f for f in editorial if f in text_fields]
     if practice:
-        _practice_fields(form, languages, draft, errors, previous)
-        parts.read_choices(form, draft, errors)
-        parts.read_rows(form, languages, previous, draft, errors)
-        parts.read_adaptation(form, languages, previous, draft, errors)
+        _practice_fields(reading)
+        parts.read_choices(reading)
+        parts.read_rows(reading)
+        parts.read_adaptation(reading)
     else:
-        _result_fields(form, languages, draft, errors, previous)
+        _result_fields(reading)
     return draft, errors
 
 
-def _practice_fields(
-    form: Mapping[str, Any],
-    languages: list[str],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-    previous: Mapping[str, Any],
-) -> None:
+def _practice_fields(reading: parts.FormReading) -> None:
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     keywords: dict[str, Any] = {}
     for lang in languages:
         words = [
@@ -271,13 +266,9 @@ def _practice_fields(
         draft["website"] = website
 
 
-def _result_fields(
-    form: Mapping[str, Any],
-    languages: list[str],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-    previous: Mapping[str, Any],
-) -> None:
+def _result_fields(reading: parts.FormReading) -> None:
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     stored = [m for m in previous.get("measurements") or [] if isinstance(m, dict)]
     result_of = form.get("resultOf", "").strip()
     if not result_of:
