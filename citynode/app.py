@@ -141,7 +141,7 @@ def create_app(config: NodeConfig) -> web.Application:
     app.on_response_prepare.append(add_request_id)
     app[OPERATIONS] = []
     for group in ROUTES:
-        group.add_to(app.router)
+        group.add_to(app.router, {"editor": editor.require_editor})
         app[OPERATIONS].extend(group.operations)
     app[SEARCH_CACHE] = SearchCache()
     render.setup(app)

@@ -1,8 +1,9 @@
 """Records as the CSV import templates: practices one row each, results one row per measurement.
 
-The inverse of `citynode/imports/csv_records.py`, written from the same column lists and term
-tables, so a file exported here imports again into the same records (`docs/csv-template.md`;
-tests/test_csv_round_trip.py) and a column added to the template is exported by the same change.
+The inverse of `citynode/imports/csv_records.py`, written from the same column lists
+(`csv_columns.py`) and term tables (`csv_terms.py`), so a file exported here imports again into
+the same records (`docs/csv-template.md`; tests/test_csv_round_trip.py) and a column added to
+the template is exported by the same change.
 `citynode export --format csv|results-csv` and the `/dumps/records.csv`, `/dumps/results.csv`
 routes both write through this module; rows are produced one record at a time (`rows`), so a
 dump of the whole replica is streamed, never held.
@@ -27,8 +28,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
-from citynode.imports.csv_cells import EU_THEME_NS
-from citynode.imports.csv_records import (
+from citynode.imports.csv_columns import (
     MEASUREMENT_COLUMNS,
     MEASUREMENT_TEXTS,
     PRACTICE_COLUMNS,
@@ -37,6 +37,7 @@ from citynode.imports.csv_records import (
     RESULT_GROUP_COLUMNS,
     RESULT_TEXTS,
 )
+from citynode.imports.csv_terms import EU_THEME_NS
 from protocol.records import INDICATOR_NS, LANGUAGES, PRACTICE_TYPES, SDG_NS, THEME_NS
 
 #: The columns a replica export puts first.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
+from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import Any, Final
 
@@ -31,6 +32,8 @@ XSD_INTEGER: Final = f"<{XSD}integer>"
 XSD_DOUBLE: Final = f"<{XSD}double>"
 XSD_BOOLEAN: Final = f"<{XSD}boolean>"
 _SKIP: Final = frozenset({"@context", "id", "type", "proof"})
+#: The `@context` values whose terms this module reads from the table.
+_READABLE_CONTEXTS: Final = ([CONTEXT_URL, vocab.DATA_INTEGRITY_CONTEXT_URL], [CONTEXT_URL])
 #: Characters an IRI may not hold (RDF 1.1 N-Triples, IRIREF), and a BCP 47-shaped tag.
 _BAD_IRI: Final = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _LANGUAGE: Final = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
@@ -181,25 +184,33 @@ def _literal(value: Any, datatype: str | None) -> str:
     raise _Unsupported
 
 
-def _node(
-    node: dict[str, Any],
-    out: list[str],
-    terms: tuple[dict[str, _Term], dict[str, str]] | None = None,
-) -> str:
-    properties, names = terms if terms is not None else _table()[:2]
+# What `_values` says an object is: a nested node (the dict), an IRI, a `@vocab` term, or a
+# literal already written as N-Triples and Turtle both write it.
+_NESTED: Final = 0
+_IRI: Final = 1
+_VOCAB: Final = 2
+_WRITTEN: Final = 3
+
+
+def _values(
+    node: dict[str, Any], properties: dict[str, _Term]
+) -> Iterator[tuple[_Term | None, int, Any]]:
+    """A node's predicate-object pairs in document order, for both writers: its types first
+    (term None: `rdf:type`), then each value as (term, what it is, value). Raises
+    `_Unsupported` for a shape this reader leaves to the JSON-LD processor."""
     if "@id" in node or "@type" in node or "@value" in node or "@graph" in node:
         raise _Unsupported
-    subject = _iri(node["id"]) if "id" in node else f"{_BLANK_PREFIX}{next(_blanks)}"
     kinds = node.get("type", [])
     for kind in kinds if isinstance(kinds, list) else [kinds]:
-        out.append(f"{subject} {RDF_TYPE} {_iri(kind, names)}")
+        if not isinstance(kind, str):
+            raise _Unsupported
+        yield None, _VOCAB, kind
     for key, value in node.items():
         if key in _SKIP or value is None:
             continue
         term = properties.get(key)
         if term is None:
             raise _Unsupported
-        head = f"{subject} {term.predicate} "
         if term.container == "@language":
             if not isinstance(value, dict):
                 raise _Unsupported
@@ -209,29 +220,50 @@ def _node(
                 for text in texts if isinstance(texts, list) else [texts]:
                     if not isinstance(text, str):
                         raise _Unsupported
-                    out.append(f"{head}{_string(text)}@{lang}")
+                    yield term, _WRITTEN, f"{_string(text)}@{lang}"
             continue
         for item in value if isinstance(value, list) else [value]:
             if item is None:
                 continue
             if isinstance(item, dict):
-                out.append(head + _node(item, out, terms))
+                yield term, _NESTED, item
             elif term.coerce == "@id" and isinstance(item, str):
-                out.append(head + _iri(item))
+                yield term, _IRI, item
             elif term.coerce == "@vocab" and isinstance(item, str):
-                out.append(head + _iri(item, names))
+                yield term, _VOCAB, item
             else:
                 # Type coercion to IRIs applies to strings only (API 5.3.2 Value Expansion): a
                 # boolean under `@vocab` (`illustrative: true`) stays an xsd:boolean.
-                out.append(head + _literal(item, term.datatype))
+                yield term, _WRITTEN, _literal(item, term.datatype)
+
+
+def _node(
+    node: dict[str, Any],
+    out: list[str],
+    terms: tuple[dict[str, _Term], dict[str, str]] | None = None,
+) -> str:
+    """Append a node's N-Triples statements (nested nodes' first) to `out`; its subject."""
+    properties, names = terms if terms is not None else _table()[:2]
+    subject = _iri(node["id"]) if "id" in node else f"{_BLANK_PREFIX}{next(_blanks)}"
+    last, head = None, f"{subject} {RDF_TYPE} "  # types come first (term None)
+    for term, what, value in _values(node, properties):
+        if term is not last and term is not None:
+            last, head = term, f"{subject} {term.predicate} "
+        if what == _WRITTEN:
+            out.append(head + value)
+        elif what == _IRI:
+            out.append(head + _iri(value))
+        elif what == _VOCAB:
+            out.append(head + _iri(value, names))
+        else:
+            out.append(head + _node(value, out, terms))
     return subject
 
 
 def statements(document: dict[str, Any]) -> list[str] | None:
     """The record's triples as N-Triples statements without their final " ." (so a graph name
     can be added for N-Quads), or None when a JSON-LD processor must read the record."""
-    context = document.get("@context")
-    if context not in ([CONTEXT_URL, vocab.DATA_INTEGRITY_CONTEXT_URL], [CONTEXT_URL]):
+    if document.get("@context") not in _READABLE_CONTEXTS:
         return None
     out: list[str] = []
     try:
@@ -247,8 +279,7 @@ def turtle(document: dict[str, Any]) -> str | None:
     block for the record, its predicates and IRIs with the context's prefixes (declared once at
     the head of the file), nested values as `[ ... ]` blank nodes (Turtle 2.6: the same triples
     as labelled blank nodes), a nested node with an IRI of its own in a block of its own."""
-    context = document.get("@context")
-    if context not in ([CONTEXT_URL, vocab.DATA_INTEGRITY_CONTEXT_URL], [CONTEXT_URL]):
+    if document.get("@context") not in _READABLE_CONTEXTS:
         return None
     later: list[str] = []
     try:
@@ -278,46 +309,21 @@ def turtle_term(term: str) -> str:
 
 
 def _turtle_node(node: dict[str, Any], later: list[str], depth: int) -> str:
-    """A node's predicate-object list (Turtle 2.3), checked by the same rules as `_node`."""
-    properties = _table()[0]
-    if "@id" in node or "@type" in node or "@value" in node or "@graph" in node:
-        raise _Unsupported
+    """A node's predicate-object list (Turtle 2.3), from the same `_values` as `_node`."""
     parts: list[str] = []
-    kinds = node.get("type", [])
-    for kind in kinds if isinstance(kinds, list) else [kinds]:
-        if not isinstance(kind, str):
-            raise _Unsupported
-        parts.append("a " + _turtle_iri(kind, True))
-    for key, value in node.items():
-        if key in _SKIP or value is None:
-            continue
-        term = properties.get(key)
-        if term is None:
-            raise _Unsupported
-        predicate = term.turtle
-        if term.container == "@language":
-            if not isinstance(value, dict):
-                raise _Unsupported
-            for lang, texts in value.items():
-                if not isinstance(lang, str) or not _is_language(lang):
-                    raise _Unsupported
-                for text in texts if isinstance(texts, list) else [texts]:
-                    if not isinstance(text, str):
-                        raise _Unsupported
-                    parts.append(f"{predicate} {_string(text)}@{lang}")
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            if item is None:
-                continue
-            if isinstance(item, dict):
-                obj = _turtle_nested(item, later, depth + 1)
-            elif term.coerce == "@id" and isinstance(item, str):
-                obj = _turtle_iri(item)
-            elif term.coerce == "@vocab" and isinstance(item, str):
-                obj = _turtle_iri(item, True)
-            else:
-                obj = _literal(item, term.datatype)
-            parts.append(f"{predicate} {obj}")
+    last, predicate = None, "a"  # types come first (term None)
+    for term, what, value in _values(node, _table()[0]):
+        if term is not last and term is not None:
+            last, predicate = term, term.turtle
+        if what == _WRITTEN:
+            obj = value
+        elif what == _IRI:
+            obj = _turtle_iri(value)
+        elif what == _VOCAB:
+            obj = _turtle_iri(value, True)
+        else:
+            obj = _turtle_nested(value, later, depth + 1)
+        parts.append(f"{predicate} {obj}")
     return (" ;\n" + "    " * depth).join(parts)
 
 

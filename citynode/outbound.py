@@ -62,7 +62,7 @@ from citynode.errors import (
     OutboundTooLarge,
     OutboundTooManyRedirects,
 )
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 
 __all__ = [
     "GuardedClient",
@@ -107,7 +107,7 @@ def make_signer(
     clock: Callable[[], float] = time.time,
     nonce: Callable[[], str] = lambda: secrets.token_urlsafe(16),
 ) -> Signer:
-    """A signer adding RFC 9421 headers with `protocol.httpsig.sign_request`."""
+    """A signer adding RFC 9421 headers with `protocol.httpsig.signing.sign_request`."""
 
     def sign(
         method: str, url: str, headers: Mapping[str, str], body: bytes | None

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from yarl import URL
 
 from protocol.did import KeyEntry, build_did_document, did_from_base_url
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 
 #: Headers that belong to one connection, not to the request (RFC 9110 section 7.6.1), and the
 #: ones the client recomputes.

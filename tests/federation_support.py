@@ -21,7 +21,7 @@ from citynode.web.keys import FEDERATION, SEARCH
 from protocol import proofs
 from protocol.cursor import START, encode_cursor
 from protocol.did import KeyEntry, build_did_document, did_from_base_url
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 from protocol.messages import Endpoints, NodeDescriptor, PeerResponse, encode_message
 from tests.support import RunningNode, request_json
 

@@ -24,7 +24,7 @@ from typing import Any
 from citynode.federation.service import Federation
 from citynode.node import Node
 from protocol.cursor import encode_cursor
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 from protocol.messages import InboxNotice, encode_message
 
 

@@ -46,7 +46,8 @@ from protocol.errors import (
     ProtocolError,
     UnknownKey,
 )
-from protocol.httpsig import DEFAULT_CLOCK_SKEW, TAG, read_signature, verify_request
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.verification import read_signature
 from protocol.messages import ChangesPage, InboxNotice
 from protocol.records import parse_record
 from tests.drafts import practice
@@ -164,8 +165,18 @@ async def faulty_answers(
     return response
 
 
+def _wrong_while(fault: str, wrong: Any, name: str) -> Any:
+    """A verification choice of the guard that is `wrong` while `fault` is on, else the guard's
+    own (a property of the class is read before the instance's attribute of that name)."""
+    return property(lambda self: wrong if fault in self.faults else vars(self)[name])
+
+
 class FaultyGuard(InboundGuard):
     faults: set[str]
+    max_age = _wrong_while("no-max-age", 10**7, "max_age")
+    clock_skew = _wrong_while("no-clock-skew-limit", 10**7, "clock_skew")
+    required = _wrong_while("digest-optional", ("@method", "@target-uri"), "required")
+    tag = _wrong_while("any-tag", None, "tag")
 
     async def authenticate(
         self,
@@ -192,6 +203,9 @@ class FaultyGuard(InboundGuard):
         if "no-body-cap" not in self.faults:
             super().check_size(content_length)
 
+    def seen_nonce(self, did: str, nonce: str, until: int) -> bool:
+        return "no-replay-cache" not in self.faults and super().seen_nonce(did, nonce, until)
+
     def verify(
         self,
         method: str,
@@ -200,9 +214,9 @@ class FaultyGuard(InboundGuard):
         body: bytes,
         resolve: Callable[[str], Ed25519PublicKey],
         did: str,
+        now: int,
     ) -> None:
         faults = self.faults
-        now = int(self.clock())
         if "ignore-expires" in faults:
             expires = read_signature(headers, tag=TAG).signature_input.params.get("expires")
             if isinstance(expires, int) and now > expires:
@@ -217,21 +231,7 @@ class FaultyGuard(InboundGuard):
                     return exact(f"{did}#key-1")
 
         try:
-            verify_request(
-                method,
-                url,
-                headers,
-                body,
-                resolve,
-                now,
-                10**7 if "no-max-age" in faults else self.max_age,
-                seen_nonce=(lambda n, u: False)
-                if "no-replay-cache" in faults
-                else (lambda n, u: self.replays.seen(f"{did} {n}", u)),
-                clock_skew=10**7 if "no-clock-skew-limit" in faults else DEFAULT_CLOCK_SKEW,
-                required=("@method", "@target-uri") if "digest-optional" in faults else None,
-                tag=None if "any-tag" in faults else TAG,
-            )
+            super().verify(method, url, headers, body, resolve, did, now)
         except BadSignature:
             if "skip-signature-bytes" not in faults:
                 raise

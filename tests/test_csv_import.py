@@ -12,15 +12,10 @@ import pytest
 
 import citynode
 import vocab
-from citynode.imports import csv_cells
-from citynode.imports.csv_records import (
-    PRACTICE_COLUMNS,
-    RESULT_COLUMNS,
-    CsvImportError,
-    read_csv_file,
-    read_practices,
-    read_results,
-)
+from citynode.imports import csv_cells, csv_terms
+from citynode.imports.csv_columns import PRACTICE_COLUMNS, RESULT_COLUMNS
+from citynode.imports.csv_records import read_csv_file, read_practices, read_results
+from citynode.imports.csv_table import CsvImportError
 from protocol.records import parse_record
 from tests.test_samples import complete_draft
 
@@ -357,13 +352,13 @@ def test_results_file_is_recognised_by_its_header(tmp_path: Path) -> None:
     ],
 )
 def test_sdg_short_forms_expand(cell: str, iri: str) -> None:
-    assert csv_cells.read_sdg(cell) == SDG + iri
+    assert csv_terms.read_sdg(cell) == SDG + iri
 
 
 @pytest.mark.parametrize("cell", ["18", "9.z", "17.a", "4.8", "SDG", "11-2"])
 def test_sdg_that_does_not_exist(cell: str) -> None:
     with pytest.raises(csv_cells.CellError):
-        csv_cells.read_sdg(cell)
+        csv_terms.read_sdg(cell)
 
 
 def test_sdg_codes_are_the_un_list() -> None:
@@ -372,7 +367,7 @@ def test_sdg_codes_are_the_un_list() -> None:
         pytest.skip("vocab/taxonomies has no SDG goals and targets file")
     text = files[0].read_text("utf-8")
     listed = set(re.findall(r"^sdg:(\d+(?:\.\w+)?) a ", text, re.MULTILINE))
-    assert set(csv_cells.SDG_CODES) == listed
+    assert set(csv_terms.SDG_CODES) == listed
     assert len(listed) == 17 + 169
 
 
@@ -390,12 +385,12 @@ def test_sdg_codes_are_the_un_list() -> None:
     ],
 )
 def test_theme_short_forms_expand(cell: str, iri: str) -> None:
-    assert csv_cells.read_theme(cell) == iri
+    assert csv_terms.read_theme(cell) == iri
 
 
 def test_unknown_theme_suggests_the_closest() -> None:
     with pytest.raises(csv_cells.CellError, match="did you mean 'connectivity'"):
-        csv_cells.read_theme("conectivity")
+        csv_terms.read_theme("conectivity")
 
 
 @pytest.mark.parametrize(
@@ -414,7 +409,7 @@ def test_unknown_theme_suggests_the_closest() -> None:
     ],
 )
 def test_status_words(cell: str, status: str) -> None:
-    assert csv_cells.read_status(cell) == STATUS + status
+    assert csv_terms.read_status(cell) == STATUS + status
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from citynode.web.search import SearchParams, SimilarParams
 from protocol.cursor import cursor_position
 from protocol.did import split_key_id
 from protocol.errors import ProtocolError
-from protocol.httpsig import verify_request
+from protocol.httpsig.verification import verify_request
 from protocol.messages import decode_message
 from protocol.records import parse_record_json
 from tests.support import RunningNode

@@ -64,6 +64,17 @@ async def flood(
     return list(await asyncio.gather(*(one(n) for n in range(int(per_second * seconds)))))
 
 
+async def signed_gets(url: str, hostile: Hostile, times: int) -> list[tuple[int, str, str]]:
+    """Signed GETs one after the other: each answer's status, error code and Retry-After."""
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(times):
+            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
+                code = (await response.json())["code"] if response.status != 200 else ""
+                answers.append((response.status, code, response.headers.get("Retry-After", "")))
+    return answers
+
+
 async def test_forged_requests_naming_a_real_peer_do_not_starve_it(
     node_factory: Factory, hostile: Hostile, from_elsewhere: aiohttp.ClientSession
 ) -> None:
@@ -112,18 +123,24 @@ async def test_verified_signers_are_limited_after_the_check(
         "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
     )
     url = f"{a.url}/fed/v1/changes"
-    statuses = []
-    async with aiohttp.ClientSession() as session:
-        for _ in range(6):
-            async with session.get(url, headers=hostile.signed_headers("GET", url)) as response:
-                statuses.append(
-                    (
-                        response.status,
-                        (await response.json())["code"] if response.status != 200 else "",
-                    )
-                )
+    statuses = [(status, code) for status, code, _ in await signed_gets(url, hostile, 6)]
     assert statuses[:3] == [(200, "")] * 3, statuses
     assert (429, "too_many_requests") in statuses[3:], statuses
+
+
+async def test_a_429_says_when_to_retry(node_factory: Factory, hostile: Hostile) -> None:
+    # RFC 6585 section 4 and RFC 9110 section 10.2.3: the refusal carries Retry-After in whole
+    # seconds, which a peer's client waits out before it asks again (citynode/outbound.py).
+    a = await node_factory(
+        "Medellín", **{**FAST, "inbound_rate_per_second": 1.0, "inbound_burst": 3}
+    )
+    url = f"{a.url}/fed/v1/changes"
+    answers = await signed_gets(url, hostile, 6)
+    refusals = [(code, retry_after) for status, code, retry_after in answers if status == 429]
+    assert refusals, "the signer was never limited"
+    for code, retry_after in refusals:
+        assert code == "too_many_requests", refusals
+        assert retry_after.isdigit() and int(retry_after) >= 1, refusals
 
 
 async def test_unknown_signers_cannot_make_the_node_fetch_without_bound(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 import pytest
 
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 from protocol.messages import InboxNotice, encode_message
 from protocol.structured_fields import InnerList, parse_dictionary
 from tests.federation_support import FAST, Hostile, fed

@@ -12,7 +12,7 @@ import msgspec
 
 from citynode.federation.feed import Feed
 from protocol.cursor import START
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 from protocol.messages import MAX_REQUEST_BYTES, ChangesPage, NodeDescriptor, decode_as
 from tests.drafts import practice
 from tests.federation_support import FAST, Hostile, publish

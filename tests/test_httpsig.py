@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from multidict import CIMultiDict
 
+from protocol.digest import check_content_digest, content_digest
 from protocol.errors import (
     BadSignature,
     ComponentNotCovered,
@@ -31,17 +32,10 @@ from protocol.errors import (
     UnknownKey,
     UnsupportedAlgorithm,
 )
-from protocol.httpsig import (
-    TAG,
-    check_content_digest,
-    content_digest,
-    read_signature,
-    sign_components,
-    sign_request,
-    signature_base,
-    verify_request,
-    verify_signature,
-)
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.signature_base import signature_base
+from protocol.httpsig.signing import sign_components, sign_request
+from protocol.httpsig.verification import read_signature, verify_request, verify_signature
 from protocol.structured_fields import (
     InnerList,
     Item,

@@ -33,7 +33,7 @@ from citynode.errors import (
     OutboundTooManyRedirects,
 )
 from citynode.outbound import GuardedClient, make_signer
-from protocol.httpsig import verify_request
+from protocol.httpsig.verification import verify_request
 
 KEYID = "did:web:medellin.example#key-1"
 

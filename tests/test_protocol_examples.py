@@ -17,7 +17,9 @@ import pytest
 
 from citynode.spec.examples import parse_http, read_examples
 from protocol.did import key_resolver, keys_from_document, parse_did_document
-from protocol.httpsig import TAG, signature_base, verify_request
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.signature_base import signature_base
+from protocol.httpsig.verification import verify_request
 from protocol.jcs import canonicalize
 from protocol.proofs import verify_record
 from protocol.structured_fields import InnerList, parse_dictionary

@@ -21,7 +21,7 @@ import pytest
 
 import citynode
 import vocab
-from citynode.imports.csv_cells import THEME_SLUGS
+from citynode.imports.csv_terms import THEME_SLUGS
 from protocol.records import RECORD_CONTEXT, parse_record, record_to_builtins
 
 SAMPLES = Path(citynode.__file__).parent / "samples"

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from protocol.cursor import check_cursor
 from protocol.did import did_from_base_url, key_resolver, keys_from_document, parse_did_document
 from protocol.errors import ProtocolError
-from protocol.httpsig import TAG, verify_request
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.verification import verify_request
 from protocol.jcs import canonicalize
 from protocol.messages import origin_digest
 from protocol.multikey import public_key_to_multibase

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from citynode.imports.csv_records import CsvImportError, read_results
-from citynode.imports.csv_table import language_of
+from citynode.imports.csv_records import read_results
+from citynode.imports.csv_table import CsvImportError, language_of
 from tests.federation_support import publish
 from tests.support import RunningNode, request_json
 

@@ -10,7 +10,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
 from citynode.conformance.checks import Skipped, check
-from citynode.conformance.context import Context, Failed, expect_refusal
+from citynode.conformance.context import Context, Failed, expect_message, expect_refusal
 from protocol.did import (
     DidError,
     KeyEntry,
@@ -272,12 +272,7 @@ def _current(items: list[dict[str, Any]], origin: str) -> list[tuple[str, int]]:
 async def digest_of(ctx: Context, origin: str) -> tuple[int, str] | None:
     body = encode_message(DigestRequest(origins=[origin]))
     answer = await ctx.client.signed("POST", ctx.endpoint("digest"), body, what="a digest")
-    if answer.status != 200:
-        raise Failed(f"POST {ctx.endpoint('digest')}: {answer.describe()}")
-    try:
-        found = decode_as(answer.body, DigestResponse)
-    except ProtocolError as exc:
-        raise Failed(exc.message) from None
+    found = expect_message(answer, DigestResponse, f"POST {ctx.endpoint('digest')}")
     if found.node != ctx.did:
         raise Failed(f"the digest says it is from {found.node}, not {ctx.did}")
     entry = next((o for o in found.origins if o.origin == origin), None)
@@ -316,12 +311,7 @@ async def search(ctx: Context) -> str | None:
             raise Failed(f"live search is not offered, but POST answered {answer.describe()}")
         raise Skipped("the node does not offer live search (no endpoints.search)")
     answer = await ctx.client.signed("POST", url, body, what="a live search")
-    if answer.status != 200:
-        raise Failed(f"POST {url}: {answer.describe()}")
-    try:
-        found = decode_as(answer.body, SearchResponse)
-    except ProtocolError as exc:
-        raise Failed(exc.message) from None
+    found = expect_message(answer, SearchResponse, f"POST {url}")
     if found.node != ctx.did:
         raise Failed(f"the answer says it is from {found.node}, not {ctx.did}")
     if len(found.hits) > 5:

@@ -15,16 +15,14 @@ import msgspec
 
 from citynode.conformance.checks import Skipped, check
 from citynode.conformance.checks_feed import digest_of, walk
-from citynode.conformance.context import Context, Failed, expect_refusal
+from citynode.conformance.context import Context, Failed, expect_message, expect_refusal
 from citynode.conformance.peer import FIRST, LAST
-from protocol.errors import ProtocolError
 from protocol.messages import (
     Endpoints,
     InboxNotice,
     KeyNotice,
     PeerRequest,
     PeerResponse,
-    decode_as,
     encode_message,
     origin_digest,
 )
@@ -84,12 +82,7 @@ async def peer_request_mismatch(ctx: Context) -> str | None:
 async def _ask_to_peer(ctx: Context) -> PeerResponse:
     body = encode_message(PeerRequest(descriptor=ctx.kit.descriptor(), note="conformance kit"))
     answer = await ctx.client.signed("POST", ctx.endpoint("peers"), body, what="a peer request")
-    if answer.status != 200:
-        raise Failed(f"POST {ctx.endpoint('peers')}: {answer.describe()}")
-    try:
-        return decode_as(answer.body, PeerResponse)
-    except ProtocolError as exc:
-        raise Failed(exc.message) from None
+    return expect_message(answer, PeerResponse, f"POST {ctx.endpoint('peers')}")
 
 
 @check("peer-request")

@@ -21,6 +21,12 @@ def _feed(ctx: Context) -> str:
     return f"{ctx.changes_url}?limit=1"
 
 
+async def _feed_refused(ctx: Context, signing: Signing, what: str, code: str) -> None:
+    """A feed request signed as `signing` says must get a 401 naming `code`."""
+    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what=what)
+    expect_refusal(answer, 401, code)
+
+
 @check("unsigned-refused")
 async def unsigned(ctx: Context) -> str | None:
     answer = await ctx.client.get(_feed(ctx), "an unsigned feed request")
@@ -64,16 +70,14 @@ async def signed(ctx: Context) -> str | None:
 @check("forged-refused")
 async def forged(ctx: Context) -> str | None:
     signing = Signing(key=ctx.kit.stranger)
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="a forged signature")
-    expect_refusal(answer, 401, "bad_signature")
+    await _feed_refused(ctx, signing, "a forged signature", "bad_signature")
     return None
 
 
 @check("tampered-refused")
 async def tampered(ctx: Context) -> str | None:
     signing = Signing(signed_url=f"{ctx.changes_url}?limit=2")
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="a changed URL")
-    expect_refusal(answer, 401, "bad_signature")
+    await _feed_refused(ctx, signing, "a changed URL", "bad_signature")
     return None
 
 
@@ -93,8 +97,7 @@ async def replayed(ctx: Context) -> str | None:
 async def expired(ctx: Context) -> str | None:
     now = int(time.time())
     signing = Signing(created=now - 120, expires=now - 60)
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="an expired one")
-    expect_refusal(answer, 401, "signature_expired")
+    await _feed_refused(ctx, signing, "an expired one", "signature_expired")
     return None
 
 
@@ -102,32 +105,28 @@ async def expired(ctx: Context) -> str | None:
 async def stale(ctx: Context) -> str | None:
     now = int(time.time())
     signing = Signing(created=now - 3600, expires=now + 600)
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="an hour old")
-    expect_refusal(answer, 401, "signature_expired")
+    await _feed_refused(ctx, signing, "an hour old", "signature_expired")
     return None
 
 
 @check("future-refused")
 async def future(ctx: Context) -> str | None:
     signing = Signing(created=int(time.time()) + 600)
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="from the future")
-    expect_refusal(answer, 401, "signature_not_yet_valid")
+    await _feed_refused(ctx, signing, "from the future", "signature_not_yet_valid")
     return None
 
 
 @check("unknown-key-refused")
 async def unknown_key(ctx: Context) -> str | None:
     signing = Signing(keyid=f"{ctx.kit.did}#key-9")
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="an unknown key")
-    expect_refusal(answer, 401, "unknown_key")
+    await _feed_refused(ctx, signing, "an unknown key", "unknown_key")
     return None
 
 
 @check("other-tag-ignored")
 async def other_tag(ctx: Context) -> str | None:
     signing = Signing(tag="other-app")
-    answer = await ctx.client.signed("GET", _feed(ctx), signing=signing, what="another tag")
-    expect_refusal(answer, 401, "signature_missing")
+    await _feed_refused(ctx, signing, "another tag", "signature_missing")
     return None
 
 

@@ -15,7 +15,8 @@ from yarl import URL
 
 from citynode.conformance.peer import KitPeer
 from protocol.digest import content_digest
-from protocol.httpsig import ALG, TAG, required_components, sign_components
+from protocol.httpsig.profile import ALG, TAG, required_components
+from protocol.httpsig.signing import sign_components
 from protocol.structured_fields import BareItem
 
 #: What one answer may weigh: a changes page is at most 4 MiB (docs/protocol.md 9), twice that.

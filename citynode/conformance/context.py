@@ -7,7 +7,8 @@ from typing import Any
 from citynode.conformance.client import Answer, TargetClient
 from citynode.conformance.peer import KitPeer
 from citynode.conformance.report import Report, Status
-from protocol.messages import NodeDescriptor
+from protocol.errors import ProtocolError
+from protocol.messages import M, NodeDescriptor, decode_as
 
 
 class Failed(Exception):
@@ -65,6 +66,16 @@ class Context:
 
     def outcome(self, requirement: str, status: Status, detail: str = "") -> None:
         self.report.add(requirement, status, detail)
+
+
+def expect_message(answer: Answer, kind: type[M], where: str) -> M:
+    """The answer is a 200 carrying a `kind` message (`where`: the request, for the report)."""
+    if answer.status != 200:
+        raise Failed(f"{where}: {answer.describe()}")
+    try:
+        return decode_as(answer.body, kind)
+    except ProtocolError as exc:
+        raise Failed(exc.message) from None
 
 
 def expect_refusal(answer: Answer, status: int, *codes: str) -> None:

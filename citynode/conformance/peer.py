@@ -34,7 +34,8 @@ from protocol.did import (
     parse_did_document,
 )
 from protocol.errors import ProtocolError
-from protocol.httpsig import TAG, verify_request
+from protocol.httpsig.profile import TAG
+from protocol.httpsig.verification import verify_request
 from protocol.messages import (
     ChangesPage,
     Endpoints,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from citynode.errors import NodeError
-from protocol.httpsig import accept_signature
+from protocol.httpsig.accept_signature import accept_signature
 
 
 class SignatureRefused(NodeError):

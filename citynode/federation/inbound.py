@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -33,7 +33,8 @@ from citynode.federation.errors import SignatureRefused
 from citynode.federation.keys import KeyCache
 from protocol.did import split_key_id
 from protocol.errors import MalformedSignature, ProtocolError
-from protocol.httpsig import TAG, read_signature, verify_request
+from protocol.httpsig.profile import DEFAULT_CLOCK_SKEW, TAG
+from protocol.httpsig.verification import read_signature, verify_request
 from protocol.messages import MAX_REQUEST_BYTES
 
 #: Federation messages are small (a notice, a peer request, a digest request).
@@ -115,7 +116,13 @@ class InboundGuard:
     ) -> None:
         self.keys = keys
         self.base_url = base_url.rstrip("/")
+        # The verifier's choices (RFC 9421 section 3.2.1; docs/protocol.md 5): how old a
+        # signature may be, how far ahead the signer's clock, the components it must cover
+        # (None: the protocol's, with content-digest for a body) and the profile's tag.
         self.max_age = max_age
+        self.clock_skew = DEFAULT_CLOCK_SKEW
+        self.required: Sequence[str] | None = None
+        self.tag: str | None = TAG
         self.replays = ReplayCache(clock)
         self.per_source = RateLimiter(source_rate, source_burst)
         self.per_signer = RateLimiter(rate, burst)
@@ -184,7 +191,8 @@ class InboundGuard:
             return known.authentication[key_id].public_key
 
         try:
-            self.verify(method, self.base_url + raw_path, headers, body, resolve, did)
+            url = self.base_url + raw_path
+            self.verify(method, url, headers, body, resolve, did, int(self.clock()))
         except ProtocolError as exc:  # HttpSignatureError, UnknownKey, MalformedField
             raise SignatureRefused(
                 f"request refused: {exc.message}",
@@ -214,18 +222,26 @@ class InboundGuard:
         body: bytes,
         resolve: Callable[[str], Ed25519PublicKey],
         did: str,
+        now: int,
     ) -> None:
-        """The signature check of docs/protocol.md section 5 (raises a `ProtocolError`)."""
+        """The signature check of docs/protocol.md section 5 at `now` (raises a
+        `ProtocolError`)."""
         verify_request(
             method,
             url,
             headers,
             body,
             resolve,
-            int(self.clock()),
+            now,
             self.max_age,
-            # A nonce is unique per signer (docs/protocol.md 5.5): another signer's request
-            # with the same nonce is no replay, and must not be refused as one.
-            seen_nonce=lambda nonce, until: self.replays.seen(f"{did} {nonce}", until),
-            tag=TAG,
+            seen_nonce=lambda nonce, until: self.seen_nonce(did, nonce, until),
+            clock_skew=self.clock_skew,
+            required=self.required,
+            tag=self.tag,
         )
+
+    def seen_nonce(self, did: str, nonce: str, until: int) -> bool:
+        """Whether `did` sent this nonce before (then it is a replay); remembers it until
+        `until`. A nonce is unique per signer (docs/protocol.md 5.5): another signer's request
+        with the same nonce is no replay, and must not be refused as one."""
+        return self.replays.seen(f"{did} {nonce}", until)

@@ -28,8 +28,13 @@ import logging
 from collections import Counter
 
 from citynode.errors import OutboundError
-from citynode.federation.errors import PeerRefused
 from citynode.federation.keys import KeyCache
+from citynode.federation.notices import (
+    approved_peer,
+    check_sender,
+    notified_peers,
+    post_notice,
+)
 from citynode.outbound import GuardedClient
 from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
@@ -38,10 +43,6 @@ from protocol.errors import ProtocolError
 from protocol.messages import KeyNotice, encode_message
 
 log = logging.getLogger("citynode.federation")
-
-#: Peer states that get notices (as push notices: federation/push.py).
-ACTIVE = ("idle", "due", "syncing", "backoff")
-NOTICE_DEADLINE = 5.0
 
 
 class KeyChanges:
@@ -82,33 +83,27 @@ class KeyChanges:
                 log.exception("could not send key-change notices")
 
     async def send(self, dids: list[str]) -> None:
-        peers = [p for p in await peer_store.list_peers(self.db.reader) if p.sync.state in ACTIVE]
         await asyncio.gather(
             *(
-                self._send(peer.base_url, encode_message(KeyNotice(sender=self.self_did, did=did)))
-                for peer in peers
+                post_notice(
+                    self.client,
+                    peer.base_url,
+                    encode_message(KeyNotice(sender=self.self_did, did=did)),
+                    self.stats,
+                    "key-change notice",
+                )
+                for peer in await notified_peers(self.db)
                 for did in dids
                 if did != peer.did
             )
         )
 
-    async def _send(self, base_url: str, body: bytes) -> None:
-        try:
-            await self.client.post_json(f"{base_url}/fed/v1/inbox", body, deadline=NOTICE_DEADLINE)
-            self.stats["sent"] += 1
-        except OutboundError as exc:
-            self.stats["failed"] += 1
-            log.info("key-change notice to %s failed: %s", base_url, exc.message)
-
     # --- receiver ---
 
     async def received(self, signer: str, notice: KeyNotice) -> str:
         """A verified `KeyNotice`: schedule the re-read. Returns what happened."""
-        if notice.sender != signer:
-            raise PeerRefused(f"the notice is signed by {signer} but sent as {notice.sender}")
-        peer = await peer_store.get_peer(self.db.reader, signer)
-        if peer is None or peer.sync.state in ("pending_approval", "blocked", "removed"):
-            raise PeerRefused(f"{signer} is not an approved peer of this node", signer=signer)
+        check_sender(signer, notice.sender)
+        approved_peer(signer, await peer_store.get_peer(self.db.reader, signer))
         if notice.did == self.self_did:
             return "ignored"
         if notice.did != signer and notice.did not in await all_origins(self.db.reader):

@@ -102,18 +102,8 @@ class KeyCache:
                     if not wait:
                         return entry
                     await asyncio.sleep(wait_for)
-            try:
-                entry = await self._fetch(did)
-            except (OutboundError, ProtocolError):
-                stale = self._cache.get(did)
-                if stale is None:
-                    raise
-                # A peer briefly unreachable keeps the keys we last read (availability over
-                # freshness); the ttl re-read is tried again on the next use.
-                log.warning("could not re-read the DID document of %s; using the cached one", did)
-                return stale
-            self._cache[did] = entry
-            return entry
+            # The ttl re-read is tried again on the next use when this one fails.
+            return await self._read(did, "using the cached one")
 
     async def refresh(self, did: str) -> DidKeys:
         """Re-read `did`'s DID document now (a key-change notice, the periodic re-read).
@@ -136,16 +126,22 @@ class KeyCache:
             entry = self._cache.get(did)
             if entry is not None and entry.fetched_at >= asked:
                 return entry
-            try:
-                entry = await self._fetch(did)
-            except (OutboundError, ProtocolError):
-                stale = self._cache.get(did)
-                if stale is None:
-                    raise
-                log.warning("could not re-read the DID document of %s; keeping the last", did)
-                return stale
-            self._cache[did] = entry
-            return entry
+            return await self._read(did, "keeping the last")
+
+    async def _read(self, did: str, instead: str) -> DidKeys:
+        """Fetch `did`'s DID document into the cache. When it cannot be read, a cached one is
+        kept (logged with `instead`): a peer briefly unreachable keeps the keys we last read,
+        availability over freshness. Raises when nothing is cached."""
+        try:
+            entry = await self._fetch(did)
+        except (OutboundError, ProtocolError):
+            stale = self._cache.get(did)
+            if stale is None:
+                raise
+            log.warning("could not re-read the DID document of %s; %s", did, instead)
+            return stale
+        self._cache[did] = entry
+        return entry
 
     def _usable(self, entry: DidKeys, want: str | None) -> bool:
         if self.clock() - entry.fetched_at >= self.ttl:

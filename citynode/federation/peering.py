@@ -29,6 +29,7 @@ from citynode.errors import BadRequest, NotFound, OutboundError
 from citynode.federation.directory import fetch_descriptor, own_descriptor
 from citynode.federation.errors import PeerRefused
 from citynode.federation.keys import KeyCache
+from citynode.federation.notices import approved_peer, check_sender
 from citynode.node import Node
 from citynode.outbound import GuardedClient
 from citynode.storage import peers as peer_store
@@ -220,15 +221,12 @@ class Peering:
 
     async def handle_notice(self, signer: str, notice: InboxNotice) -> str:
         """A push notice: schedule a pull. Returns what happened, for the response."""
-        if notice.sender != signer:
-            raise PeerRefused(f"the notice is signed by {signer} but sent as {notice.sender}")
+        check_sender(signer, notice.sender)
         # The cursor is the sender's, opaque to us (docs/protocol.md 7.1.2): the message type
         # checked its form, and it is only ever compared with the sender's other cursors.
         now = self.clock()
         async with self.node.db.transaction() as conn:
-            peer = await peer_store.get_peer(conn, signer)
-            if peer is None or peer.sync.state in ("pending_approval", "blocked", "removed"):
-                raise PeerRefused(f"{signer} is not an approved peer of this node", signer=signer)
+            peer = approved_peer(signer, await peer_store.get_peer(conn, signer))
             if notice.kind != "changes":
                 # A kind from a newer protocol revision (docs/protocol.md 7.2): not ours to act on.
                 return "ignored"

@@ -24,9 +24,8 @@ import logging
 from collections import Counter
 from typing import Final
 
-from citynode.errors import OutboundError
+from citynode.federation.notices import notified_peers, post_notice
 from citynode.outbound import GuardedClient
-from citynode.storage import peers as peer_store
 from citynode.storage.db import Database
 from citynode.storage.log import Positions
 from citynode.storage.records import StoredRecord
@@ -35,8 +34,6 @@ from protocol.messages import InboxNotice, encode_message
 
 log = logging.getLogger("citynode.federation")
 
-ACTIVE = ("idle", "due", "syncing", "backoff")
-NOTICE_DEADLINE = 5.0
 NAME: Final = "push"
 
 
@@ -95,9 +92,8 @@ class Notifier:
     async def push_all(self, position: int, wait: bool = True) -> None:
         """Notify every active peer of `position`; `wait` for the sends to finish."""
         self._announce = max(self._announce, position)
-        peers = [p for p in await peer_store.list_peers(self.db.reader) if p.sync.state in ACTIVE]
         started = []
-        for peer in peers:
+        for peer in await notified_peers(self.db):
             if peer.did in self._sending:
                 self._again.add(peer.did)  # still busy with an older notice: resend after
                 continue
@@ -113,16 +109,8 @@ class Notifier:
                 self._again.discard(did)
                 cursor = encode_cursor(self._announce)
                 body = encode_message(InboxNotice(sender=self.self_did, cursor=cursor))
-                await self._send(base_url, body)
+                await post_notice(self.client, base_url, body, self.stats, "push notice")
                 if did not in self._again:
                     return
         finally:
             self._sending.pop(did, None)
-
-    async def _send(self, base_url: str, body: bytes) -> None:
-        try:
-            await self.client.post_json(f"{base_url}/fed/v1/inbox", body, deadline=NOTICE_DEADLINE)
-            self.stats["sent"] += 1
-        except OutboundError as exc:
-            self.stats["failed"] += 1
-            log.info("push notice to %s failed: %s", base_url, exc.message)

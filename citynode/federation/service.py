@@ -36,7 +36,7 @@ from citynode.storage.peers import Peer
 from citynode.trust import origin_keys_of
 from protocol.cursor import decode_cursor
 from protocol.errors import InvalidCursor
-from protocol.httpsig import sign_request
+from protocol.httpsig.signing import sign_request
 from protocol.sync import SyncPolicy
 
 log = logging.getLogger("citynode.federation")

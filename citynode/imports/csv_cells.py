@@ -4,115 +4,27 @@ Each reader takes the text of a cell and returns the value the record model want
 `CellError` with a sentence a city clerk can act on. Clerks type what they know ("en curso",
 "SDG 11.2", "connectivity", "6/3/2014"), so readers accept the usual short and local forms and
 expand them; they never guess where a value is ambiguous ("13.700" is refused, not read as 13.7).
+
+This module reads plain values (slugs, dates, periods, numbers, addresses, yes/no, field names);
+`csv_terms` reads the cells that name vocabulary terms (types, statuses, roles, themes, SDGs,
+small schemes) and `csv_nested` the cells that hold nested objects (organisations, adaptations,
+legal acts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Final
 
-from protocol.records import SDG_NS, STATUS_NS, THEME_NS
-from vocab import taxonomy
-
-EU_THEME_NS: Final = "http://publications.europa.eu/resource/authority/data-theme/"
 WIKIDATA_NS: Final = "http://www.wikidata.org/entity/"
-
-# Themes and SDGs come from the bundled taxonomies (vocab.taxonomy reads a JSON snapshot, no
-# rdflib), so the importer accepts exactly what the vocabulary defines.
-_THEMES: Final = {c.notation or c.iri: c.iri for c in taxonomy.in_scheme(taxonomy.THEME_SCHEME)}
-#: The urban practice theme slugs (`https://w3id.org/citynode/theme#<slug>`).
-THEME_SLUGS: Final = frozenset(_THEMES)
-#: The EU data-theme codes, minus `OP_DATPRO` ("provisional data"), which is not a subject.
-EU_THEMES: Final = frozenset(
-    c.iri.removeprefix(EU_THEME_NS)
-    for c in taxonomy.in_scheme(taxonomy.EU_THEME_SCHEME)
-    if not c.iri.endswith("OP_DATPRO")
-)
-#: SDG goal and target codes as the UN writes them ("11", "11.2", "9.c"), in notation order.
-SDG_CODES: Final = tuple(
-    c.iri.removeprefix(SDG_NS) for c in taxonomy.in_scheme(taxonomy.SDG_SCHEME)
-)
-
-STATUSES: Final = ("planned", "ongoing", "completed", "suspended", "discontinued")
-# Spanish and Portuguese words clerks use, folded (lowercase, no accents).
-_STATUS_WORDS: Final = {
-    **{s: s for s in STATUSES},
-    "en curso": "ongoing",
-    "em curso": "ongoing",
-    "en ejecucion": "ongoing",
-    "em andamento": "ongoing",
-    "activo": "ongoing",
-    "ativo": "ongoing",
-    "in progress": "ongoing",
-    "planeado": "planned",
-    "planificado": "planned",
-    "planeada": "planned",
-    "planificada": "planned",
-    "previsto": "planned",
-    "planejado": "planned",
-    "completado": "completed",
-    "completada": "completed",
-    "terminado": "completed",
-    "terminada": "completed",
-    "finalizado": "completed",
-    "finalizada": "completed",
-    "concluido": "completed",
-    "concluida": "completed",
-    "suspendido": "suspended",
-    "suspendida": "suspended",
-    "suspenso": "suspended",
-    "suspensa": "suspended",
-    "descontinuado": "discontinued",
-    "descontinuada": "discontinued",
-    "discontinuado": "discontinued",
-    "discontinuada": "discontinued",
-    "cancelado": "discontinued",
-    "cancelada": "discontinued",
-}
-
-_TYPE_WORDS: Final = {
-    "project": "Project",
-    "proyecto": "Project",
-    "projeto": "Project",
-    "projecto": "Project",
-    "policy": "Policy",
-    "politica": "Policy",
-    "politica publica": "Policy",
-    "programme": "Programme",
-    "program": "Programme",
-    "programa": "Programme",
-}
-
-_ROLE_WORDS: Final = {
-    "observed": "observed",
-    "observado": "observed",
-    "observada": "observed",
-    "medido": "observed",
-    "medida": "observed",
-    "actual": "observed",
-    "baseline": "baseline",
-    "linea base": "baseline",
-    "linea de base": "baseline",
-    "linha de base": "baseline",
-    "base": "baseline",
-    "target": "target",
-    "meta": "target",
-    "objetivo": "target",
-    "objectivo": "target",
-}
 
 _TRUE: Final = frozenset({"yes", "y", "true", "1", "x", "si", "sim", "verdadero", "verdadeiro"})
 _FALSE: Final = frozenset({"no", "n", "false", "0", "nao", "falso"})
 
 SLUG_RE: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_SDG_RE: Final = re.compile(
-    r"^(?:(?:sdg|ods|goal|objetivo|objectivo|target|meta)\s*)?0?(\d{1,2})(?:\.(\d{1,2}|[a-z]))?$"
-)
 _ISO_DATE: Final = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
 _DMY_DATE: Final = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _PERIOD: Final = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?(/\d{4}(-\d{2}(-\d{2})?)?)?$")
@@ -133,15 +45,15 @@ def fold(text: str) -> str:
     return " ".join(plain.split())
 
 
-def _suggest(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def split_list(cell: str, separators: str = ";") -> list[str]:
     """List cells are separated by ';' (commas also split the code lists, which never hold one)."""
     parts = re.split(f"[{re.escape(separators)}]", cell)
     return [part.strip() for part in parts if part.strip()]
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """The items without repeats, in their first order."""
+    return list(dict.fromkeys(items))
 
 
 def read_slug(cell: str) -> str:
@@ -154,94 +66,6 @@ def read_slug(cell: str) -> str:
             f"hyphens{example}"
         )
     return slug
-
-
-def read_type(cell: str) -> str:
-    kind = _TYPE_WORDS.get(fold(cell))
-    if kind is None:
-        raise CellError(
-            f"'{cell}' is not a practice type; use Project, Policy or Programme "
-            "(or Proyecto, Política, Programa)"
-        )
-    return kind
-
-
-def read_status(cell: str) -> str:
-    text = cell.strip()
-    if text.startswith(STATUS_NS) and text.removeprefix(STATUS_NS) in STATUSES:
-        return text
-    status = _STATUS_WORDS.get(fold(text))
-    if status is None:
-        raise CellError(
-            f"'{cell}' is not a status; use one of {', '.join(STATUSES)} "
-            "(or planeado, en curso, completado, suspendido, descontinuado)"
-        )
-    return STATUS_NS + status
-
-
-def read_role(cell: str) -> str:
-    if not cell.strip():
-        return "observed"
-    role = _ROLE_WORDS.get(fold(cell))
-    if role is None:
-        raise CellError(
-            f"'{cell}' is not a role; use observed, baseline or target "
-            "(or observado, línea base, meta)"
-        )
-    return role
-
-
-def read_theme(item: str) -> str:
-    """A theme slug, its label in any language ("Conectividad"), an EU code (TECH) or an IRI."""
-    text = item.strip()
-    if text.startswith(EU_THEME_NS):
-        if text.removeprefix(EU_THEME_NS) in EU_THEMES:
-            return text
-        raise CellError(f"'{item}' is not an EU data theme")
-    slug = fold(text.removeprefix(THEME_NS)).replace(" ", "-").replace("_", "-")
-    if slug in THEME_SLUGS:
-        return _THEMES[slug]
-    if slug.upper() in EU_THEMES:
-        return EU_THEME_NS + slug.upper()
-    named = taxonomy.terms_by_label().get(taxonomy.fold(text), frozenset()) & set(_THEMES.values())
-    if len(named) == 1:
-        return next(iter(named))
-    raise CellError(
-        f"'{item}' is not a theme; use one of {', '.join(sorted(THEME_SLUGS))}, or an EU data "
-        f"theme such as TECH or GOVE{_suggest(slug, sorted(THEME_SLUGS))}"
-    )
-
-
-def read_themes(cell: str) -> list[str]:
-    return _unique(read_theme(item) for item in split_list(cell, ";,"))
-
-
-def read_sdg(item: str) -> str:
-    text = item.strip()
-    for prefix in (SDG_NS, "https://metadata.un.org/sdg/"):
-        if text.startswith(prefix):
-            text = text.removeprefix(prefix)
-            break
-    match = _SDG_RE.match(fold(text))
-    if match is None:
-        raise CellError(
-            f"'{item}' is not an SDG goal or target; write the goal (11) or the target "
-            "(11.2, 9.c), optionally after 'SDG' or 'ODS'"
-        )
-    goal, target = int(match.group(1)), match.group(2)
-    code = f"{goal}" if target is None else f"{goal}.{target.lstrip('0') or '0'}"
-    if code in SDG_CODES:
-        return SDG_NS + code
-    if str(goal) not in SDG_CODES:
-        raise CellError(f"'{item}': there is no SDG {goal}; the goals are 1 to 17")
-    targets = [c for c in SDG_CODES if c.startswith(f"{goal}.")]
-    raise CellError(
-        f"'{item}': SDG {goal} has no target {code}; its targets are {', '.join(targets)}"
-    )
-
-
-def read_sdgs(cell: str) -> list[str]:
-    return _unique(read_sdg(item) for item in split_list(cell, ";,"))
 
 
 def read_partial_date(cell: str) -> str:
@@ -279,6 +103,11 @@ def read_date(cell: str) -> str:
         return dt.date(year, month, day).isoformat()
     except ValueError:
         raise CellError(f"'{cell}' is not a real date (day {day}, month {month})") from None
+
+
+def is_date(text: str) -> bool:
+    """Whether `text` is written as `read_date` reads a day (ISO, or day first)."""
+    return bool(_ISO_DATE.match(text) or _DMY_DATE.match(text))
 
 
 def read_period(cell: str) -> str:
@@ -367,24 +196,6 @@ def read_bool(cell: str) -> bool:
     raise CellError(f"'{cell}' is not yes or no; write yes or no (sí/no, sim/não)")
 
 
-def read_concept(scheme: str, words: str) -> Callable[[str], str]:
-    """A reader for a concept of a small citynode scheme: its code (`pilot`) or its IRI."""
-    namespace = f"https://w3id.org/citynode/{scheme}#"
-    codes = {
-        c.notation or c.iri: c.iri
-        for c in taxonomy.in_scheme(f"https://w3id.org/citynode/{scheme}")
-    }
-
-    def read(cell: str) -> str:
-        text = cell.strip()
-        code = fold(text.removeprefix(namespace)).replace(" ", "-")
-        if code in codes:
-            return codes[code]
-        raise CellError(f"'{cell}' is not one of {words}{_suggest(code, sorted(codes))}")
-
-    return read
-
-
 def read_marks(cell: str) -> bool | list[str]:
     """An `illustrative` cell: yes/no for the whole row's object, or the names of the fields
     that no source gives (`status; period`)."""
@@ -410,97 +221,4 @@ def read_field_names(cell: str) -> list[str]:
 
 def read_iris(cell: str) -> list[str]:
     """Web addresses separated by ';' (partOf, hasPart)."""
-    return _unique(read_url(item) for item in split_list(cell))
-
-
-def read_json_list(cell: str) -> list[object]:
-    """A JSON list of objects, as the CSV export writes nested fields (funders, costs...)."""
-    try:
-        value = json.loads(cell)
-    except json.JSONDecodeError as exc:
-        raise CellError(f"this cell is not a JSON list of objects: {exc.msg}") from None
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise CellError("this cell must be a JSON list of objects, like [{...}, {...}]")
-    return value
-
-
-def read_organisations(cell: str, language: str) -> list[object]:
-    """Funders or partners: a JSON list, or `name | kind | Wikidata or ROR id` separated by ';'
-    (the name in `language`)."""
-    if cell.lstrip().startswith("["):
-        return read_json_list(cell)
-    kinds = read_concept(
-        "organisation-kind", "public, private, academic, civil-society or multilateral"
-    )
-    found: list[object] = []
-    for entry in split_list(cell):
-        parts = [part.strip() for part in entry.split("|")]
-        org: dict[str, object] = {"type": "Organisation", "name": {language: parts[0]}}
-        for part in parts[1:]:
-            if not part:
-                continue
-            if part.startswith(("http://", "https://")) or re.fullmatch(r"Q\d+", part):
-                org["sameAs"] = read_wikidata(part) if part.startswith("Q") else read_url(part)
-            else:
-                org["kind"] = kinds(part)
-        found.append(org)
-    return found
-
-
-def read_adaptations(cell: str, language: str) -> list[object]:
-    """adaptedFrom: a JSON list, or `https://address of the practice | what changed` entries
-    separated by ';' (what changed in `language`)."""
-    if cell.lstrip().startswith("["):
-        return read_json_list(cell)
-    found: list[object] = []
-    for entry in split_list(cell):
-        address, _, changes = (part.strip() for part in entry.partition("|"))
-        item: dict[str, object] = {"type": "Adaptation", "practice": read_url(address)}
-        if changes:
-            item["changes"] = {language: changes}
-        found.append(item)
-    return found
-
-
-def read_legal_basis(cell: str, language: str) -> list[dict[str, object]]:
-    """Acts separated by ';', parts of an act by '|': name | identifier | date | https://url.
-
-    Only the name is required; a part that looks like a date or a web address is read as one
-    wherever it stands, so "Acuerdo 057 de 2022 | 2022-05-10" works. The name is stored in
-    `language`, the language the act was written in (the caller passes the row's first). A JSON
-    list (what the export writes for acts with titles in several languages) is read as it is.
-    """
-    if cell.lstrip().startswith("["):
-        return [dict(item) for item in read_json_list(cell) if isinstance(item, dict)]
-    acts: list[dict[str, object]] = []
-    for entry in split_list(cell):
-        parts = [part.strip() for part in entry.split("|") if part.strip()]
-        names: list[str] = []
-        act: dict[str, object] = {"type": "LegalResource"}
-        for part in parts:
-            if part.startswith(("http://", "https://")):
-                act["url"] = read_url(part)
-            elif _ISO_DATE.match(part) or _DMY_DATE.match(part):
-                act["dateDocument"] = read_date(part)
-            else:
-                names.append(part)
-        if not names or len(names) > 2:
-            raise CellError(
-                f"'{entry}' is not a legal act; write name | identifier | date | web address, "
-                "with only the name required (for example: Ley 1712 de 2014 | 2014-03-06)"
-            )
-        act["title"] = {language: names[0]}
-        if len(names) == 2:
-            act["identifier"] = names[1]
-        acts.append(
-            {
-                key: act[key]
-                for key in ("type", "title", "identifier", "url", "dateDocument")
-                if key in act
-            }
-        )
-    return acts
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(items))
+    return unique(read_url(item) for item in split_list(cell))

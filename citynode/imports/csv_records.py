@@ -11,19 +11,33 @@ Every row is checked in full and every problem is collected, then raised as one
 `CsvImportError`, so the clerk fixes the whole file in one pass. Row numbers count the header as
 row 1, as a spreadsheet shows them; a quoted cell with line breaks is still one row. Whether a
 file is stored all or nothing is the caller's decision.
+
+The columns are in `csv_columns`, the cell readers in `csv_cells`, `csv_terms` and `csv_nested`,
+the last check against the record model in `csv_model_check`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
 import vocab
 from citynode.imports import csv_cells as cells
+from citynode.imports import csv_nested as nested
+from citynode.imports import csv_terms as terms
+from citynode.imports.csv_columns import (
+    LANGUAGE_BASES,
+    MEASUREMENT_COLUMNS,
+    PRACTICE_COLUMNS,
+    PRACTICE_TEXTS,
+    REQUIRED,
+    RESULT_COLUMNS,
+    RESULT_GROUP_COLUMNS,
+    RESULT_TEXTS,
+)
+from citynode.imports.csv_model_check import check_with_model
 from citynode.imports.csv_table import (
-    LONG,
     SHORT,
     CsvImportError,
     Row,
@@ -32,126 +46,18 @@ from citynode.imports.csv_table import (
     language_columns,
     read_table,
 )
-from protocol.errors import InvalidRecord
-from protocol.langtags import is_language_tag
-from protocol.records import INDICATOR_NS, LANGUAGES, RECORD_CONTEXT, parse_record
+from protocol.records import INDICATOR_NS, LANGUAGES
 
 Draft = dict[str, Any]
 
-__all__ = [
-    "PRACTICE_COLUMNS",
-    "RESULT_COLUMNS",
-    "CsvImportError",
-    "read_csv_file",
-    "read_practices",
-    "read_results",
-]
-
-
-# Text columns written once per language (`title_es`, `title_en`, `title_pt`): column base ->
-# (record term, length limit).
-PRACTICE_TEXTS: Final = {
-    "title": ("title", SHORT),
-    "summary": ("summary", LONG),
-    "description": ("description", LONG),
-    "problem": ("problem", LONG),
-    "approach": ("approach", LONG),
-    "lessons_learned": ("lessonsLearned", LONG),
-    "transferability": ("transferability", LONG),
-    "responsible": ("responsible", SHORT),
-}
-RESULT_TEXTS: Final = {
-    "title": ("title", SHORT),
-    "summary": ("summary", LONG),
-    "description": ("description", LONG),
-}
-MEASUREMENT_TEXTS: Final = {"indicator": ("indicator", SHORT)}
-
-
-def _per_language(*bases: str) -> list[str]:
-    return [f"{base}_{lang}" for base in bases for lang in LANGUAGES]
-
-
-#: The columns of each template, in the order the shipped templates use. Any subset in any order
-#: is accepted as long as the required columns are there.
-PRACTICE_COLUMNS: Final = [
-    "slug",
-    "type",
-    "status",
-    *_per_language("title", "summary", "problem", "approach", "lessons_learned"),
-    *_per_language("transferability", "description"),
-    "themes",
-    "sdgs",
-    *_per_language("keywords"),
-    "start_date",
-    "end_date",
-    "website",
-    *_per_language("responsible"),
-    "contact_name",
-    "contact_email",
-    "contact_url",
-    "spatial",
-    "legal_basis",
-    "illustrative",
-    # Version 1.1 of the vocabulary. Nested fields (funders... media) take a JSON list, as the
-    # export writes them; funders, partners and adapted_from also take a short form.
-    "license",
-    "stage",
-    "government_level",
-    "scale",
-    "part_of",
-    "has_part",
-    "editorial",
-    "adapted_from",
-    "funders",
-    "partners",
-    "costs",
-    "beneficiaries",
-    "areas",
-    "evidence",
-    "media",
-]
-RESULT_GROUP_COLUMNS: Final = [
-    "result_slug",
-    "result_of",
-    "status",
-    "progress",
-    *_per_language("title", "summary", "description"),
-    "result_period",
-    "license",
-    "part_of",
-    "has_part",
-    "evidence",
-    "media",
-    "result_editorial",
-    "result_illustrative",
-]
-MEASUREMENT_COLUMNS: Final = [
-    *_per_language("indicator"),
-    "measures",
-    "value",
-    "unit",
-    "unit_code",
-    "period",
-    "role",
-    "source",
-    "illustrative",
-    "editorial",
-]
-RESULT_COLUMNS: Final = RESULT_GROUP_COLUMNS + MEASUREMENT_COLUMNS
-
-_REQUIRED: Final = {
-    "practices": ("slug", "type", "status", "title_*", "summary_*"),
-    "results": ("result_slug", "result_of", "status", "title_*"),
-}
-_LANGUAGE_BASES: Final = {*PRACTICE_TEXTS, *RESULT_TEXTS, *MEASUREMENT_TEXTS, "keywords"}
+__all__ = ["read_csv_file", "read_practices", "read_results"]
 
 
 def _rows(
     text: str, file: str, template: str, known: Iterable[str]
 ) -> tuple[list[Row], list[CsvImportError]]:
     names, data = read_table(text, file)
-    problems = check_header(names, file, template, known, _REQUIRED[template], _LANGUAGE_BASES)
+    problems = check_header(names, file, template, known, REQUIRED[template], LANGUAGE_BASES)
     if problems:
         raise CsvImportError.collect(file, problems)  # rows cannot be read against a bad header
     rows: list[Row] = []
@@ -167,9 +73,6 @@ def _rows(
                 )
         rows.append(row)
     return rows, problems
-
-
-# --- practices ----------------------------------------------------------------------------
 
 
 def read_practices(text: str, source_name: str) -> list[Draft]:
@@ -188,7 +91,7 @@ def read_practices(text: str, source_name: str) -> list[Draft]:
         if slug:
             slugs.setdefault(slug, row.number)
         if draft is not None:
-            _check_with_model(draft, row, [])
+            check_with_model(draft, row, [])
             drafts.append(draft)
     if problems:
         raise CsvImportError.collect(source_name, problems)
@@ -200,16 +103,16 @@ def _practice(row: Row) -> Draft | None:
     who = "every practice"
     draft: Draft = {
         "id": f"records/{row.read('slug', cells.read_slug, required=who)}",
-        "type": row.read("type", cells.read_type, required=who),
-        "status": row.read("status", cells.read_status, required=who),
+        "type": row.read("type", terms.read_type, required=who),
+        "status": row.read("status", terms.read_status, required=who),
     }
     for base, (term, limit) in PRACTICE_TEXTS.items():
         required = who if base in ("title", "summary") else None
         if found := row.texts(base, limit, required=required):
             draft[term] = found
     optional: dict[str, tuple[str, Callable[[str], Any]]] = {
-        "themes": ("themes", cells.read_themes),
-        "sdgs": ("sdgs", cells.read_sdgs),
+        "themes": ("themes", terms.read_themes),
+        "sdgs": ("sdgs", terms.read_sdgs),
         "start_date": ("startDate", cells.read_partial_date),
         "end_date": ("endDate", cells.read_partial_date),
         "website": ("website", cells.read_url),
@@ -223,16 +126,16 @@ def _practice(row: Row) -> Draft | None:
     optional.update(
         {
             "license": ("license", cells.read_url),
-            "stage": ("stage", cells.read_concept("stage", "idea, pilot, scaled or ended")),
+            "stage": ("stage", terms.read_concept("stage", "idea, pilot, scaled or ended")),
             "government_level": (
                 "governmentLevel",
-                cells.read_concept(
+                terms.read_concept(
                     "government-level", "local, regional, national or international"
                 ),
             ),
             "scale": (
                 "scale",
-                cells.read_concept(
+                terms.read_concept(
                     "scale", "neighbourhood, district, city, metropolitan or national"
                 ),
             ),
@@ -240,15 +143,15 @@ def _practice(row: Row) -> Draft | None:
             "has_part": ("hasPart", cells.read_iris),
             "legal_basis": (
                 "legalBasis",
-                lambda cell: cells.read_legal_basis(cell, act_language),
+                lambda cell: nested.read_legal_basis(cell, act_language),
             ),
             "adapted_from": (
                 "adaptedFrom",
-                lambda cell: cells.read_adaptations(cell, act_language),
+                lambda cell: nested.read_adaptations(cell, act_language),
             ),
-            "funders": ("funders", lambda cell: cells.read_organisations(cell, act_language)),
-            "partners": ("partners", lambda cell: cells.read_organisations(cell, act_language)),
-            **{column: (column, cells.read_json_list) for column in _JSON_LISTS},
+            "funders": ("funders", lambda cell: nested.read_organisations(cell, act_language)),
+            "partners": ("partners", lambda cell: nested.read_organisations(cell, act_language)),
+            **{column: (column, nested.read_json_list) for column in _JSON_LISTS},
         }
     )
     for column, (term, reader) in optional.items():
@@ -287,9 +190,6 @@ def _contact(row: Row) -> Draft | None:
     return contact
 
 
-# --- results ------------------------------------------------------------------------------
-
-
 def read_results(text: str, source_name: str) -> list[Draft]:
     """Drafts of the results in a results CSV (rows grouped by `result_slug`)."""
     rows, problems = _rows(text, source_name, "results", RESULT_COLUMNS)
@@ -303,7 +203,7 @@ def read_results(text: str, source_name: str) -> list[Draft]:
         before = len(problems)
         draft = _result(slug, group)
         if len(problems) == before:
-            _check_with_model(draft, group[0], group)
+            check_with_model(draft, group[0], group)
             drafts.append(draft)
     if problems:
         raise CsvImportError.collect(source_name, problems)
@@ -338,7 +238,7 @@ def _result(slug: str, group: list[Row]) -> Draft:
     draft: Draft = {"id": f"records/{slug}", "type": "Result"}
     of = carrier.read("result_of", _read_result_of, required=who)
     draft["resultOf"] = of
-    draft["status"] = carrier.read("status", cells.read_status, required=who)
+    draft["status"] = carrier.read("status", terms.read_status, required=who)
     for base, (term, limit) in RESULT_TEXTS.items():
         if found := carrier.texts(base, limit, required=who if base == "title" else None):
             draft[term] = found
@@ -349,8 +249,8 @@ def _result(slug: str, group: list[Row]) -> Draft:
         "license": ("license", cells.read_url),
         "part_of": ("partOf", cells.read_iris),
         "has_part": ("hasPart", cells.read_iris),
-        "evidence": ("evidence", cells.read_json_list),
-        "media": ("media", cells.read_json_list),
+        "evidence": ("evidence", nested.read_json_list),
+        "media": ("media", nested.read_json_list),
         "result_editorial": ("editorial", cells.read_field_names),
         "result_illustrative": ("illustrative", cells.read_marks),
     }
@@ -400,7 +300,7 @@ def _measurement(row: Row) -> Draft | None:
     if unit_code:
         measurement["unitCode"] = unit_code
     measurement["period"] = row.read("period", cells.read_period, required=who)
-    role = row.read("role", cells.read_role)
+    role = row.read("role", terms.read_role)
     if role and role != "observed":  # observed is the model's default; drafts leave defaults out
         measurement["role"] = role
     if source := row.read("source", cells.read_url):
@@ -423,97 +323,6 @@ def _read_indicator(cell: str) -> str:
             f"'{cell}' is not an indicator of the citynode scheme; use one of {', '.join(ids)}"
         )
     return iri
-
-
-# --- the record model as a last check ------------------------------------------------------
-
-_PLACEHOLDER_BASE: Final = "https://csv-import.invalid/"
-_TERM_COLUMNS: Final = {
-    "lessonsLearned": "lessons_learned",
-    "startDate": "start_date",
-    "endDate": "end_date",
-    "legalBasis": "legal_basis",
-    "resultOf": "result_of",
-    "contactPoint.fn": "contact_name",
-    "contactPoint.hasEmail": "contact_email",
-    "contactPoint.url": "contact_url",
-    "governmentLevel": "government_level",
-    "partOf": "part_of",
-    "hasPart": "has_part",
-    "adaptedFrom": "adapted_from",
-    "unitCode": "unit_code",
-}
-
-
-def _check_with_model(draft: Draft, row: Row, measurement_rows: list[Row]) -> None:
-    """Validate the draft as the node will, so a rule the cell readers miss still names a cell.
-
-    The model (protocol.records) is the one source of the rules; the readers above only exist to
-    give better words for the common mistakes.
-    """
-    document = {
-        **draft,
-        "@context": RECORD_CONTEXT,
-        "id": _PLACEHOLDER_BASE + draft["id"],
-        "version": 1,
-        "issued": "2000-01-01T00:00:00Z",
-        "modified": "2000-01-01T00:00:00Z",
-        "publisher": "did:web:csv-import.invalid",
-    }
-    if isinstance(draft.get("resultOf"), str) and draft["resultOf"].startswith("records/"):
-        document["resultOf"] = _PLACEHOLDER_BASE + draft["resultOf"]
-    try:
-        parse_record(document)
-    except InvalidRecord as exc:
-        # The field path, or failing that the quoted path in the message (msgspec writes a
-        # language-map value as `title[...]`).
-        quoted = re.search(r"'([A-Za-z@][\w.\[\]]*)", exc.message)
-        candidates = [
-            str(exc.detail.get("path", "")),
-            str(exc.detail.get("field", "")),
-            quoted.group(1) if quoted else "",
-        ]
-        path = next((c for c in candidates if _column_for(c)), "")
-        target, column = row, _column_for(path)
-        index = re.match(r"measurements\[(\d+)\]", path)
-        if index and measurement_rows:
-            with_values = [
-                r for r in measurement_rows if any(r.cell(c) for c in MEASUREMENT_COLUMNS)
-            ]
-            position = int(index.group(1))
-            target = with_values[position] if position < len(with_values) else row
-        rule = str(exc.detail.get("rule", exc.message))
-        if re.fullmatch(r"[a-z0-9-]+", rule):
-            # A publishing rule (protocol/record_rules.py): its message is already in words.
-            target.fail(column, re.sub(r"^record \S+: ", "", exc.message))
-        else:
-            target.fail(column, _plain_rule(rule))
-
-
-def _column_for(path: str) -> str | None:
-    path = re.sub(r"^measurements\[\d+\]\.?", "", path)
-    if not path:
-        return None
-    parts = [p for p in re.split(r"[.\[\]]", path) if p and not p.isdigit() and p != "..."]
-    if not parts:
-        return None
-    if ".".join(parts[:2]) in _TERM_COLUMNS:
-        return _TERM_COLUMNS[".".join(parts[:2])]
-    column = _TERM_COLUMNS.get(parts[0], parts[0])
-    if column in _LANGUAGE_BASES and len(parts) > 1 and is_language_tag(parts[1]):
-        return f"{column}_{parts[1].lower().replace('-', '_')}"
-    return column
-
-
-def _plain_rule(rule: str) -> str:
-    if match := re.search(r"length <= (\d+)", rule):
-        return f"the text is too long; the limit is {match.group(1)} characters"
-    if "length >= 1" in rule:
-        return "this cell is empty"
-    return f"the record model does not accept this value ({rule})"
-
-
-# --- files --------------------------------------------------------------------------------
 
 
 def read_csv_file(path: str | Path) -> list[Draft]:

@@ -9,7 +9,8 @@ import msgspec
 
 from citynode import rdf
 from citynode.errors import ImportFailed
-from citynode.imports.csv_records import CsvImportError, read_csv_file
+from citynode.imports.csv_records import read_csv_file
+from citynode.imports.csv_table import CsvImportError
 from citynode.publishing import require_draft_list
 from protocol.errors import InvalidRecord
 

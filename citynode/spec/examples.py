@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 import msgspec
 
 from citynode.conformance.report import REQUIREMENTS
-from citynode.spec import vectors
+from citynode.spec.record_vectors import record_vectors
+from citynode.spec.request_vectors import request_vectors
+from citynode.spec.vector_identities import BASE_URL, DID, MEDELLIN, NOW
 from protocol.messages import (
     ChangesPage,
     DigestResponse,
@@ -57,12 +59,12 @@ def _message(message: Any) -> str:
 
 
 def _record(name: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(v for v in vectors.record_vectors() if v["name"] == name)
+    found: dict[str, Any] = next(v for v in record_vectors() if v["name"] == name)
     return found
 
 
 def _request(name: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(v for v in vectors.request_vectors() if v["name"] == name)
+    found: dict[str, Any] = next(v for v in request_vectors() if v["name"] == name)
     return found
 
 
@@ -89,9 +91,9 @@ def parse_http(text: str) -> tuple[str, str, list[tuple[str, str]], bytes | None
 
 
 def _descriptor() -> NodeDescriptor:
-    base = vectors.BASE_URL
+    base = BASE_URL
     return NodeDescriptor(
-        did=vectors.DID,
+        did=DID,
         base_url=base,
         name="Medellín",
         country="CO",
@@ -111,7 +113,7 @@ def _descriptor() -> NodeDescriptor:
 
 def _page() -> ChangesPage:
     return ChangesPage(
-        node=vectors.DID,
+        node=DID,
         items=[_record("project")["document"], _record("tombstone")["document"]],
         next="1.CQ",
         has_more=False,
@@ -121,8 +123,8 @@ def _page() -> ChangesPage:
 def _digest() -> DigestResponse:
     pairs = [(_record("project")["document"]["id"], 2)]
     return DigestResponse(
-        node=vectors.DID,
-        origins=[OriginDigest(origin=vectors.DID, count=1, digest=origin_digest(pairs))],
+        node=DID,
+        origins=[OriginDigest(origin=DID, count=1, digest=origin_digest(pairs))],
         cursor="1.CQ",
     )
 
@@ -138,7 +140,7 @@ def _intermediate(name: str) -> str:
 
 #: name -> (fenced block language, content).
 EXAMPLES: Final[dict[str, Callable[[], tuple[str, str]]]] = {
-    "did-document": lambda: ("json", _json(vectors.MEDELLIN.did_document)),
+    "did-document": lambda: ("json", _json(MEDELLIN.did_document)),
     "descriptor": lambda: ("json", _message(_descriptor())),
     "record-project": lambda: ("json", _json(_record("project")["document"])),
     "record-project-hashes": lambda: ("text", _intermediate("project")),
@@ -154,7 +156,7 @@ EXAMPLES: Final[dict[str, Callable[[], tuple[str, str]]]] = {
         _message(PeerResponse(status="pending", descriptor=_descriptor())),
     ),
     "changes-page": lambda: ("json", _message(_page())),
-    "inbox-notice": lambda: ("json", _message(InboxNotice(sender=vectors.DID, cursor="1.Kg"))),
+    "inbox-notice": lambda: ("json", _message(InboxNotice(sender=DID, cursor="1.Kg"))),
     "digest-response": lambda: ("json", _message(_digest())),
     "error": lambda: (
         "json",
@@ -163,9 +165,9 @@ EXAMPLES: Final[dict[str, Callable[[], tuple[str, str]]]] = {
                 "code": "signature_expired",
                 "message": "request refused: the signature has expired",
                 "detail": {
-                    "signer": vectors.DID,
-                    "expires": vectors.NOW - 100,
-                    "now": vectors.NOW,
+                    "signer": DID,
+                    "expires": NOW - 100,
+                    "now": NOW,
                     "reason": "expired",
                 },
             }

@@ -36,10 +36,13 @@ How to add an endpoint (docs/api.md says the same at more length):
   added for every status listed in `errors=`, and for the ones the route's kind implies: 400
   when it takes parameters or a body, 401 with `auth="editor"` or `auth="signed"`, 413/415 with a
   body, 507 on writes.
+- `auth="editor"` is enforced as well as declared: the route is served behind the editor-token
+  check (`Routes.add_to`), so the handler never repeats it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ import msgspec
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: A check run before a handler; it raises (401, 403) to refuse the request.
+Guard = Callable[[web.Request], Awaitable[object]]
 Auth = Literal["public", "editor", "signed"]
 
 JSON = "application/json"
@@ -219,9 +224,25 @@ class Routes:
     def delete(self, route: str, **declared: Any) -> Callable[[Handler], Handler]:
         return self.route("DELETE", route, **declared)
 
-    def add_to(self, router: web.UrlDispatcher) -> None:
+    def add_to(self, router: web.UrlDispatcher, guards: Mapping[Auth, Guard]) -> None:
+        """Add the operations to `router`. An `auth="editor"` operation is served behind
+        `guards["editor"]` (it raises for a caller without a valid token), so what the contract
+        declares is what the node enforces; `auth="signed"` handlers verify the signature
+        themselves, since it covers the body they read."""
         for operation in self.operations:
+            handler = operation.handler
+            if operation.auth == "editor":
+                handler = _guarded(handler, guards["editor"])
             if operation.method == "GET":  # and HEAD, as aiohttp's add_get does
-                router.add_get(operation.route, operation.handler)
+                router.add_get(operation.route, handler)
             else:
-                router.add_route(operation.method, operation.route, operation.handler)
+                router.add_route(operation.method, operation.route, handler)
+
+
+def _guarded(handler: Handler, guard: Guard) -> Handler:
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        await guard(request)
+        return await handler(request)
+
+    return guarded

@@ -49,6 +49,9 @@ async def page_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return response
     if not isinstance(error, dict) or "code" not in error:
         return response
-    return html(
+    page = html(
         request, "error.html", {"error": error, "status": response.status}, status=response.status
     )
+    if "Retry-After" in response.headers:  # a 429 page says when to retry, as the JSON does
+        page.headers["Retry-After"] = response.headers["Retry-After"]
+    return page

@@ -16,7 +16,6 @@ from citynode.storage.log import Lag
 from citynode.storage.peers import Peer
 from citynode.web.bodies import read_json
 from citynode.web.contract import Body, Routes
-from citynode.web.editor import require_editor
 from citynode.web.keys import FEDERATION
 from citynode.web.responses import respond
 from citynode.web.wellknown import followers_lag
@@ -96,7 +95,6 @@ def _shown(request: web.Request, peer: Peer) -> PeerView:
     auth="editor",
 )
 async def list_peers(request: web.Request) -> web.Response:
-    await require_editor(request)
     views = await request.app[FEDERATION].peer_views()
     return respond(PeerList(peers=[_view(v) for v in views], index_lag=followers_lag(request)))
 
@@ -110,7 +108,6 @@ async def list_peers(request: web.Request) -> web.Response:
     auth="editor",
 )
 async def add_peer(request: web.Request) -> web.Response:
-    await require_editor(request)
     body = await _peer_body(request)
     url = body.url or body.peer
     if not url:
@@ -128,7 +125,6 @@ async def add_peer(request: web.Request) -> web.Response:
     auth="editor",
 )
 async def approve_peer(request: web.Request) -> web.Response:
-    await require_editor(request)
     peer = await request.app[FEDERATION].peering.approve(_reference(await _peer_body(request)))
     return respond(_shown(request, peer))
 
@@ -142,7 +138,6 @@ async def approve_peer(request: web.Request) -> web.Response:
     auth="editor",
 )
 async def block_peer(request: web.Request) -> web.Response:
-    await require_editor(request)
     body = await _peer_body(request)
     peer = await request.app[FEDERATION].peering.block(_reference(body), body.reason)
     return respond(_shown(request, peer))
@@ -157,7 +152,6 @@ async def block_peer(request: web.Request) -> web.Response:
     auth="editor",
 )
 async def remove_peer(request: web.Request) -> web.Response:
-    await require_editor(request)
     removed = await request.app[FEDERATION].peering.remove(_reference(await _peer_body(request)))
     return respond(Removed(removed=removed))
 
@@ -171,7 +165,6 @@ async def remove_peer(request: web.Request) -> web.Response:
     auth="editor",
 )
 async def sync_peers(request: web.Request) -> web.Response:
-    await require_editor(request)
     body = await _peer_body(request)
     worker = request.app[FEDERATION].worker
     outcomes = await worker.sync_now(peer_did(body.peer) if body.peer else None)

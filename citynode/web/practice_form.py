@@ -2,8 +2,9 @@
 field in the editor's language.
 
 Cells are read by the same readers as the CSV import (`imports/csv_cells.py`: dates, periods,
-SDG codes, numbers, as clerks write them); what those refuse, and what the publisher then refuses
-(its error names the field), comes back as a message from the catalog on the field it concerns.
+numbers; `imports/csv_terms.py`: SDG codes; as clerks write them); what those refuse, and what
+the publisher then refuses (its error names the field), comes back as a message from the catalog
+on the field it concerns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import vocab
-from citynode.imports import csv_cells
+from citynode.imports import csv_cells, csv_terms
 from citynode.web import practice_form_parts as parts
 from citynode.web.views import N_
 from protocol.records import STATUS_NS
@@ -150,12 +151,41 @@ def form_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
     return values
 
 
-def _texts(form: Mapping[str, str], field: str, languages: list[str], limit: int) -> dict[str, str]:
-    return {
-        lang: form.get(f"{field}_{lang}", "").strip()
-        for lang in languages
-        if form.get(f"{field}_{lang}", "").strip()
-    }
+#: Form fields read by the CSV import's cell readers: (field, reader, message if refused).
+_PRACTICE_CELLS: Final = (
+    ("sdgs", csv_terms.read_sdgs, "sdgs"),
+    ("startDate", csv_cells.read_partial_date, "partial_date"),
+    ("endDate", csv_cells.read_partial_date, "partial_date"),
+)
+_RESULT_CELLS: Final = (
+    ("period", csv_cells.read_period, "period"),
+    ("progress", csv_cells.read_percent, "percent"),
+)
+
+
+def _cell(
+    text: str, reader: Callable[[str], Any], errors: dict[str, str], field: str, message: str
+) -> Any:
+    """`reader(text)`, or None with `message` on `field` when the reader refuses the text."""
+    try:
+        return reader(text)
+    except csv_cells.CellError:
+        errors[field] = message
+        return None
+
+
+def _read_cells(
+    form: Mapping[str, Any],
+    cells: tuple[tuple[str, Callable[[str], Any], str], ...],
+    draft: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """The fields of `cells` the form fills, read into the draft (an empty field is left out)."""
+    for field, reader, message in cells:
+        if form.get(field, "").strip():
+            value = _cell(form[field], reader, errors, field, message)
+            if value is not None:
+                draft[field] = value
 
 
 def read_form(
@@ -166,11 +196,10 @@ def read_form(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """(draft, errors by form field: catalog message ids) from a posted form; `previous` is the
     stored record being edited (what the form does not lay out is kept from it)."""
-    errors: dict[str, str] = {}
     previous = previous or {}
-    draft: dict[str, Any] = {
-        k: v for k, v in previous.items() if k not in MANAGED and k not in _SIGNED
-    }
+    kept = {k: v for k, v in previous.items() if k not in MANAGED and k not in _SIGNED}
+    reading = parts.FormReading(form, languages, previous, draft=kept, errors={})
+    draft, errors = reading.draft, reading.errors
     practice = kind != "Result"
     record_type = form.get("type", "") if practice else "Result"
     if record_type not in (*PRACTICE_TYPES, "Result"):
@@ -183,7 +212,7 @@ def read_form(
     for field, _heading, long, required in TEXTS:
         if not practice and field not in RESULT_TEXTS:
             continue
-        texts = _texts(form, field, languages, _LONG if long else _SHORT)
+        texts = parts.form_texts(form, field, languages)
         if any(len(t) > (_LONG if long else _SHORT) for t in texts.values()):
             errors[f"{field}_{languages[0]}"] = "too_long"
         texts = parts.with_other_languages(texts, previous.get(field), languages)
@@ -202,22 +231,18 @@ def read_form(
     if [f for f in editorial if f in text_fields]:
         draft["editorial"] = [f for f in editorial if f in text_fields]
     if practice:
-        _practice_fields(form, languages, draft, errors, previous)
-        parts.read_choices(form, draft, errors)
-        parts.read_rows(form, languages, previous, draft, errors)
-        parts.read_adaptation(form, languages, previous, draft, errors)
+        _practice_fields(reading)
+        parts.read_choices(reading)
+        parts.read_rows(reading)
+        parts.read_adaptation(reading)
     else:
-        _result_fields(form, languages, draft, errors, previous)
+        _result_fields(reading)
     return draft, errors
 
 
-def _practice_fields(
-    form: Mapping[str, Any],
-    languages: list[str],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-    previous: Mapping[str, Any],
-) -> None:
+def _practice_fields(reading: parts.FormReading) -> None:
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     keywords: dict[str, Any] = {}
     for lang in languages:
         words = [
@@ -233,17 +258,7 @@ def _practice_fields(
     if any(t not in known for t in chosen):
         errors["themes"] = "choice"
     draft["themes"] = [t for t in chosen if t in known]
-    if form.get("sdgs", "").strip():
-        try:
-            draft["sdgs"] = csv_cells.read_sdgs(form["sdgs"])
-        except csv_cells.CellError:
-            errors["sdgs"] = "sdgs"
-    for field in ("startDate", "endDate"):
-        if form.get(field, "").strip():
-            try:
-                draft[field] = csv_cells.read_partial_date(form[field])
-            except csv_cells.CellError:
-                errors[field] = "partial_date"
+    _read_cells(form, _PRACTICE_CELLS, draft, errors)
     website = form.get("website", "").strip()
     if website:
         if not re.match(r"^https?://[^\s/]+\S*$", website):
@@ -251,28 +266,15 @@ def _practice_fields(
         draft["website"] = website
 
 
-def _result_fields(
-    form: Mapping[str, Any],
-    languages: list[str],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-    previous: Mapping[str, Any],
-) -> None:
+def _result_fields(reading: parts.FormReading) -> None:
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     stored = [m for m in previous.get("measurements") or [] if isinstance(m, dict)]
     result_of = form.get("resultOf", "").strip()
     if not result_of:
         errors["resultOf"] = "result_of"
     draft["resultOf"] = result_of
-    if form.get("period", "").strip():
-        try:
-            draft["period"] = csv_cells.read_period(form["period"])
-        except csv_cells.CellError:
-            errors["period"] = "period"
-    if form.get("progress", "").strip():
-        try:
-            draft["progress"] = csv_cells.read_percent(form["progress"])
-        except csv_cells.CellError:
-            errors["progress"] = "percent"
+    _read_cells(form, _RESULT_CELLS, draft, errors)
     measurements = []
     try:
         rows = min(int(form.get("measurement_rows", MEASUREMENT_ROWS)), 200)
@@ -280,7 +282,7 @@ def _result_fields(
         rows = MEASUREMENT_ROWS
     for index in range(rows):
         prefix = f"m{index}_"
-        names = _texts(form, f"{prefix}indicator", languages, _SHORT)
+        names = parts.form_texts(form, f"{prefix}indicator", languages)
         value, unit = form.get(prefix + "value", "").strip(), form.get(prefix + "unit", "").strip()
         period = form.get(prefix + "period", "").strip()
         measures = form.get(prefix + "measures", "").strip()
@@ -301,14 +303,12 @@ def _result_fields(
             measurement["measures"] = measures
         if unit_code:
             measurement["unitCode"] = unit_code[:100]
-        try:
-            measurement["value"] = csv_cells.read_number(value)
-        except csv_cells.CellError:
-            errors[prefix + "value"] = "number"
-        try:
-            measurement["period"] = csv_cells.read_period(period)
-        except csv_cells.CellError:
-            errors[prefix + "period"] = "period"
+        number = _cell(value, csv_cells.read_number, errors, prefix + "value", "number")
+        if number is not None:
+            measurement["value"] = number
+        when = _cell(period, csv_cells.read_period, errors, prefix + "period", "period")
+        if when is not None:
+            measurement["period"] = when
         role = form.get(prefix + "role", "observed")
         if role not in ROLES:
             errors[prefix + "role"] = "choice"

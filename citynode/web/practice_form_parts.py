@@ -33,6 +33,19 @@ CHOICES: Final = (
 )
 
 
+@dataclass
+class FormReading:
+    """A posted form being read: the form, the editor's languages, the stored record it edits
+    (what the form does not lay out is kept from it), and what is read so far: the draft, and
+    the errors by form field (catalog message ids)."""
+
+    form: Mapping[str, Any]
+    languages: list[str]
+    previous: Mapping[str, Any]
+    draft: dict[str, Any]
+    errors: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of a row: the object's term, its label, how it is read."""
@@ -137,6 +150,14 @@ def with_other_languages(
     return {**{k: v for k, v in stored.items() if k not in languages}, **texts}
 
 
+def form_texts(
+    form: Mapping[str, Any], base: str, languages: list[str], limit: int | None = None
+) -> dict[str, str]:
+    """The texts of the inputs `<base>_<lang>` the form fills, by language (cut to `limit`)."""
+    found = {lang: str(form.get(f"{base}_{lang}", "")).strip() for lang in languages}
+    return {lang: text[:limit] for lang, text in found.items() if text}
+
+
 def concepts(scheme: str) -> list[str]:
     return [c.iri for c in vocab.in_scheme(CN + scheme)]
 
@@ -200,14 +221,10 @@ def _count(form: Mapping[str, Any], rows: Rows, stored: int) -> int:
     return max(0, min(asked, 100))
 
 
-def read_rows(
-    form: Mapping[str, Any],
-    languages: list[str],
-    previous: Mapping[str, Any],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-) -> None:
+def read_rows(reading: FormReading) -> None:
     """Every row field into the draft (an empty list is left out), errors by form field."""
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     for rows in ROWS:
         stored = [o for o in previous.get(rows.field) or [] if isinstance(o, dict)]
         items = []
@@ -240,11 +257,7 @@ def _read_row(
     filled = False
     for part in rows.parts:
         if part.kind == "text":
-            texts = {
-                lang: str(form.get(name(rows, index, part, lang), "")).strip()[:400]
-                for lang in languages
-            }
-            texts = {lang: text for lang, text in texts.items() if text}
+            texts = form_texts(form, name(rows, index, part), languages, 400)
             if texts:
                 item[part.term] = texts
                 filled = True
@@ -286,7 +299,8 @@ def rows_of(document: Mapping[str, Any], languages: list[str]) -> dict[str, Any]
     return values
 
 
-def read_choices(form: Mapping[str, Any], draft: dict[str, Any], errors: dict[str, str]) -> None:
+def read_choices(reading: FormReading) -> None:
+    form, draft, errors = reading.form, reading.draft, reading.errors
     for term, _heading, scheme in CHOICES:
         chosen = str(form.get(term, "")).strip()
         if not chosen:
@@ -297,22 +311,14 @@ def read_choices(form: Mapping[str, Any], draft: dict[str, Any], errors: dict[st
         draft[term] = chosen
 
 
-def read_adaptation(
-    form: Mapping[str, Any],
-    languages: list[str],
-    previous: Mapping[str, Any],
-    draft: dict[str, Any],
-    errors: dict[str, str],
-) -> None:
+def read_adaptation(reading: FormReading) -> None:
     """`adaptedFrom`: the first adaptation is the form's (its practice and what changed); any
     further ones a record already had are kept as they were."""
+    form, languages, previous = reading.form, reading.languages, reading.previous
+    draft, errors = reading.draft, reading.errors
     stored = [a for a in previous.get("adaptedFrom") or [] if isinstance(a, dict)]
     practice = str(form.get("adapted_practice", "")).strip()
-    changes = {
-        lang: str(form.get(f"adapted_changes_{lang}", "")).strip()[:20_000]
-        for lang in languages
-        if str(form.get(f"adapted_changes_{lang}", "")).strip()
-    }
+    changes = form_texts(form, "adapted_changes", languages, 20_000)
     if stored:
         changes = with_other_languages(changes, stored[0].get("changes"), languages)
     items = stored[1:]
