@@ -48,11 +48,14 @@ messages: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# The long fault runs (issue 12): the network partition with 10,000 records written apart
-# (prints the heal-to-convergence time), then ten minutes of concurrent publish, sync, search
-# and page views with memory, open files, lost writes and log errors checked.
+# The long runs: the API contract with 100 generated examples per operation (make test runs
+# 10); the network partition with 10,000 records written apart (prints the heal-to-convergence
+# time); then ten minutes of concurrent publish, sync, search and page views with memory, open
+# files, lost writes and log errors checked (issue 12).
 soak: $(STAMP)
 	sh deploy/ensure-nginx.sh
+	CITYNODE_CONTRACT_EXAMPLES=100 $(BIN)/python -m pytest tests/test_contract.py -n $(TEST_WORKERS) \
+		-k schemathesis
 	CITYNODE_FAULT_RECORDS=10000 $(BIN)/python -m pytest tests/test_faults_network.py \
 		-k partition -s -o timeout=1800
 	$(BIN)/python -m tests.soak --minutes 10

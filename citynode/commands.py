@@ -23,7 +23,6 @@ from citynode.ops.backup import restore as restore_archive
 from citynode.ops.backup import write_backup
 from citynode.progress import Progress
 from citynode.resigning import resign
-from citynode.server import serving
 from citynode.storage import records as store
 from citynode.storage.db import Database
 from citynode.storage.tokens import add_token, list_tokens, new_token, revoke_token
@@ -61,6 +60,11 @@ async def init(args: argparse.Namespace) -> int:
 
 
 async def serve(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: the web app (every route, the templates, aiohttp's server)
+    # takes ~0.6 s of CPU to import, which every other command (and every worker process a
+    # command spawns, since spawn re-imports the command's module) would pay for nothing.
+    from citynode.server import serving
+
     config = load_config(args.home)
     logs.configure(config.ops.log_format, "debug" if args.verbose else config.ops.log_level)
     host = args.host or config.server.host

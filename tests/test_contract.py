@@ -18,10 +18,14 @@ from citynode.config import build_config
 from citynode.web.contract import openapi_path
 from citynode.web.keys import OPERATIONS
 from citynode.web.openapi import document
-from tests.contract_run import FREE_TEXT, PARTS
+from tests.contract_run import FREE_TEXT, MAX_EXAMPLES, PARTS
 from tests.support import RunningNode, request_json
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+#: A part's longest run (the free-text parts take ~50 s at 10 examples on a quiet machine).
+RUN_SECONDS = 60 + 24 * int(MAX_EXAMPLES)
 
 
 def _operations(pattern: str) -> set[tuple[str, str]]:
@@ -33,7 +37,7 @@ def _operations(pattern: str) -> set[tuple[str, str]]:
     return {(m, p) for p, ops in spec["paths"].items() for m in ops if re.search(pattern, p)}
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(RUN_SECONDS + 20)
 @pytest.mark.parametrize("part", list(PARTS))
 def test_schemathesis_finds_no_5xx_and_no_contract_violation(part: str, tmp_path: Path) -> None:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
@@ -45,7 +49,7 @@ def test_schemathesis_finds_no_5xx_and_no_contract_violation(part: str, tmp_path
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=RUN_SECONDS,
         check=False,
     )
     report = run.stdout + run.stderr

@@ -24,7 +24,7 @@ DOMAIN: Final = "messages"
 #: The UI languages, in the order the switch shows them, with their own names.
 LANGUAGES: Final = {"es": "Español", "en": "English", "pt": "Português"}
 #: The route pattern of the language prefix.
-PREFIX: Final = "{lang:es|en|pt}"
+PREFIX: Final = "{lang:" + "|".join(LANGUAGES) + "}"
 
 
 def catalog_path(lang: str) -> Path:

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlencode
 
 import aiohttp_jinja2
@@ -103,8 +103,13 @@ def _path_type(route: str) -> type[msgspec.Struct] | None:
     names = re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)", route)
     if not names:
         return None
+    # `lang` is one of the languages the pages are written in: the route's own pattern, said in
+    # the document so a client (and the contract run) knows what the path takes.
+    page_language = Literal[tuple(i18n.LANGUAGES)]  # type: ignore[valid-type]
     path_struct: type[msgspec.Struct] = msgspec.defstruct(
-        "PagePath_" + "_".join(names), [(n, str) for n in names], kw_only=True
+        "PagePath_" + "_".join(names),
+        [(n, page_language if n == "lang" else str) for n in names],
+        kw_only=True,
     )
     return _PATHS.setdefault(tuple(names), path_struct)
 
