@@ -28,7 +28,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
 	sh deploy/ensure-nginx.sh
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load
 
 # Debian's chromium for the browser tests (tests/browser/), installed when missing.
 browser:

@@ -14,16 +14,15 @@ BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The browser tests last, and together: Playwright's sync API runs its own event loop in
-    the main thread while the browser is open, and asyncio tests cannot start a loop beside it.
+    """The browser tests last: Playwright's sync API runs its own event loop in the main thread
+    while the browser is open, and asyncio tests cannot start a loop beside it.
 
-    Under pytest-xdist (`make test`: `--dist loadgroup --no-loadscope-reorder`) the group goes
-    whole to one worker and, being last in the queue, nothing is sent to that worker after it.
+    Under pytest-xdist (`make test`, `--dist load`) each worker takes tests from the front of
+    one queue, so a worker that gets a browser test gets only browser tests after it; each such
+    worker starts its own demo and chromium (tests/browser/conftest.py), and the axe runs share
+    the cores.
     """
     items.sort(key=lambda item: BROWSER_TESTS in Path(str(item.path)).parents)
-    for item in items:
-        if BROWSER_TESTS in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture
