@@ -25,6 +25,9 @@ test: $(STAMP) browser
 	@# The API contract test (tests/test_contract.py) runs the node in a network namespace.
 	@command -v unshare >/dev/null && command -v ip >/dev/null || \
 		(apt-get update && apt-get install -y util-linux iproute2)
+	@# tests/test_deploy.py checks deploy/compose.yaml with Debian's docker-compose (no daemon).
+	@command -v docker-compose >/dev/null || \
+		(apt-get update && apt-get install -y --no-install-recommends docker-compose)
 	$(BIN)/ruff check citynode protocol vocab tests bench
 	$(BIN)/mypy
 	sh deploy/ensure-nginx.sh
