@@ -192,13 +192,6 @@ class FaultyGuard(InboundGuard):
             return "did:web:anyone.example"
         return await super().authenticate(method, raw_path, headers, body, source)
 
-    def claimed_keyid(self, headers: Mapping[str, str]) -> str:
-        if "any-tag" in self.faults:
-            keyid = read_signature(headers).signature_input.params.get("keyid")
-            assert isinstance(keyid, str)
-            return keyid
-        return super().claimed_keyid(headers)
-
     def check_size(self, content_length: int | None) -> None:
         if "no-body-cap" not in self.faults:
             super().check_size(content_length)

@@ -1,5 +1,6 @@
-"""The previous release (git tag v0.1.0, its own lock file, in a cached venv) and this code side
-by side, syncing both ways (issue 9 item 4: additions stay additive within citynode/v1).
+"""The previous release (v0.1.0, built from the commit tests/release.py pins it to, with its own
+lock file, in a cached venv) and this code side by side, syncing both ways (issue 9 item 4:
+additions stay additive within citynode/v1).
 
 - The new node reads everything the old one publishes.
 - The old node reads what the new one publishes in the terms it knows; a record that uses the

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from citynode.storage.tokens import add_token, list_tokens, new_token
+from citynode.storage.tokens import add_token, list_tokens, new_token, revoke_token
+from citynode.web.keys import OPERATIONS
 from tests.cli_support import citynode, served
 from tests.drafts import practice
 from tests.support import RunningNode, request_json
@@ -78,3 +80,30 @@ async def test_an_expired_token_is_refused_and_listed_as_expired(medellin: Runni
     assert 'error="invalid_token"' in headers["WWW-Authenticate"]
     (info,) = [t for t in await list_tokens(medellin.node.db.reader) if t.token_id == token_id]
     assert info.state("2026-01-01T00:00:00Z") == "expired" and info.label == "old"
+
+
+async def test_every_editor_operation_is_served_behind_the_token_check(
+    medellin: RunningNode,
+) -> None:
+    # Routes.add_to serves each auth="editor" operation behind require_editor, so no handler
+    # repeats the check. A request without a usable token is refused before the handler reads
+    # anything: an empty body gets the 401, not the handler's 400.
+    token_id, revoked = new_token()
+    async with medellin.node.db.transaction() as conn:
+        await add_token(conn, token_id, revoked, "gone", "2020-01-01T00:00:00Z", None)
+        await revoke_token(conn, token_id, "2021-01-01T00:00:00Z")
+    editor_ops = [op for op in medellin.runner.app[OPERATIONS] if op.auth == "editor"]
+    assert len(editor_ops) >= 9, [op.path for op in editor_ops]
+    for op in editor_ops:
+        url = medellin.url + re.sub(r"\{[^}]+\}", "x", op.path)
+        for authorization, why in (
+            (None, "no token"),
+            ("Basic eDp4", "another scheme"),
+            ("Bearer not-a-token-of-this-node", "not a token of this node"),
+            (f"Bearer {revoked}", "revoked"),
+        ):
+            headers = {} if authorization is None else {"Authorization": authorization}
+            status, body, answer = await request_json(op.method, url, headers=headers)
+            assert status == 401, (op.method, op.path, why, status, body)
+            assert body["code"] == "unauthorized", (op.method, op.path, why, body)
+            assert answer["WWW-Authenticate"].startswith("Bearer"), (op.method, op.path, why)

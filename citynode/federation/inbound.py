@@ -209,7 +209,7 @@ class InboundGuard:
     def claimed_keyid(self, headers: Mapping[str, str]) -> str:
         """The key id the request's signature names (docs/protocol.md 5.2): only a claim until
         `verify` holds."""
-        keyid = read_signature(headers, tag=TAG).signature_input.params.get("keyid")
+        keyid = read_signature(headers, tag=self.tag).signature_input.params.get("keyid")
         if not isinstance(keyid, str):
             raise MalformedSignature("the signature has no keyid")
         return keyid
