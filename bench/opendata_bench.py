@@ -13,6 +13,7 @@ processes while they answer, and a full Turtle dump.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import itertools
 import os
 import signal
@@ -21,9 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +194,29 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+
+
+@contextmanager
+def _answer(url: str, accept: str, timeout: float) -> Iterator[http.client.HTTPResponse]:
+    """GET from the node the bench started (an outside client on loopback, as node_bench's)."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
+                           headers={"Accept": accept})  # fmt: skip
+        response = connection.getresponse()
+        if response.status >= 400:
+            raise _Refused(response.status, response.read())
+        yield response
+    finally:
+        connection.close()
+
+
 def _get(url: str, accept: str) -> tuple[int, bytes]:
-    # The bench is an outside client of the node it started (loopback only).
-    request = urllib.request.Request(url, headers={"Accept": accept})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with _answer(url, accept, 120) as response:
         return response.status, response.read()
 
 
@@ -211,8 +231,8 @@ def query_ms(base: str, query: str, rounds: int) -> tuple[float, int | str]:
             started = time.perf_counter()
             _, body = _get(url, "application/sparql-results+json")
             times.append((time.perf_counter() - started) * 1000)
-    except urllib.error.HTTPError as exc:
-        return float("nan"), f"{exc.code} {msgspec.json.decode(exc.read())['code']}"
+    except _Refused as exc:
+        return float("nan"), f"{exc.status} {msgspec.json.decode(exc.body)['code']}"
     rows = msgspec.json.decode(body)["results"]["bindings"]
     return statistics.median(times), len(rows)
 
@@ -224,7 +244,7 @@ def dump_rate(base: str, path: str, pid: int) -> tuple[float, int, int]:
     peak = 0
     # Read in pieces and sample the node's memory between them: a dump that buffered the whole
     # file would show it here.
-    with urllib.request.urlopen(f"{base}{path}", timeout=600) as response:
+    with _answer(f"{base}{path}", "*/*", 600) as response:
         while chunk := response.read(1 << 20):
             size += len(chunk)
             peak = max(peak, rss_bytes(pid))

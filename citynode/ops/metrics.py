@@ -210,12 +210,12 @@ def split_counters(
     """`rejected.<code>` counters by source: a peer DID means a record refused at ingest
     (federation/ingest.py), anything else (a client address) a refused request."""
     records: dict[tuple[str, str], int] = {}
-    requests: dict[str, int] = {}
+    by_reason: dict[str, int] = {}
     for name, by_source in counters.items():
         reason = name.split(".", 1)[1] if "." in name else name
         for source, value in by_source.items():
             if source.startswith("did:"):
                 records[(reason, source)] = records.get((reason, source), 0) + value
             else:
-                requests[reason] = requests.get(reason, 0) + value
-    return records, requests
+                by_reason[reason] = by_reason.get(reason, 0) + value
+    return records, by_reason
